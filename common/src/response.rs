@@ -1,0 +1,174 @@
+//! Formatting an HTTP/1.1 response: the post's `http_response` module.
+//!
+//! A response is a status line, header lines, an empty line, then the body:
+//!
+//! ```text
+//! HTTP/1.1 200 OK\r\n
+//! Content-Length: 37\r\n
+//! Connection: close\r\n
+//! \r\n
+//! <html><body>Hello World</body></html>
+//! ```
+//!
+//! Two things the original gets wrong are fixed here for every stage:
+//! the empty line that ends the header block is always written (the original
+//! writes it only when there is a body, so a client can't tell where an empty
+//! response ends), and `Connection: close` is always sent, because every stage
+//! closes the connection after one response, and HTTP/1.1 requires a server
+//! that does so to say it.
+
+/// The interim answer to `Expect: 100-continue`: "go on, send the body".
+/// Clients such as curl wait up to a second for it before sending a large body.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// The canonical reason phrase of a status code (RFC 9110), like Python's
+/// `http.HTTPStatus(code).phrase`. Unknown codes get an empty phrase, which
+/// HTTP allows.
+pub fn reason_phrase(status_code: u16) -> &'static str {
+    match status_code {
+        100 => "Continue",
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+/// The first line of a response, such as `HTTP/1.1 200 OK\r\n`.
+pub fn create_status_line(status_code: u16) -> Vec<u8> {
+    format!("HTTP/1.1 {status_code} {}\r\n", reason_phrase(status_code)).into_bytes()
+}
+
+/// One `Name: value\r\n` line per header, in the order given.
+pub fn format_headers(headers: &[(&str, &str)]) -> Vec<u8> {
+    headers
+        .iter()
+        .flat_map(|(name, value)| format!("{name}: {value}\r\n").into_bytes())
+        .collect()
+}
+
+/// A whole response: status line, headers, `Content-Length`,
+/// `Connection: close`, the empty line, the body.
+pub fn make_response(status_code: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut response = make_response_head(status_code, headers, body.len());
+    response.extend_from_slice(body);
+    response
+}
+
+/// The same response without its body, as the answer to a `HEAD` request:
+/// `Content-Length` still tells how long the body *would* be.
+pub fn make_response_head(
+    status_code: u16,
+    headers: &[(&str, &str)],
+    content_length: usize,
+) -> Vec<u8> {
+    let content_length = content_length.to_string();
+    let mut response = create_status_line(status_code);
+    response.extend(format_headers(headers));
+    // Always sent, 0 included: without it a client can only find the end of
+    // the body by waiting for the connection to close.
+    response.extend(format_headers(&[
+        ("Content-Length", &content_length),
+        ("Connection", "close"),
+    ]));
+    response.extend_from_slice(b"\r\n");
+    response
+}
+
+/// A short plain-text error answer, such as `400 Bad Request` with the reason
+/// in the body, for a person reading it with `curl -i`.
+pub fn make_error_response(status_code: u16, message: &str) -> Vec<u8> {
+    let body = format!("{status_code} {}: {message}\n", reason_phrase(status_code));
+    make_response(
+        status_code,
+        &[("Content-Type", "text/plain; charset=utf-8")],
+        body.as_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_posts_hello_world_response() {
+        let response = make_response(200, &[], b"<html><body>Hello World</body></html>");
+        assert_eq!(
+            response,
+            b"HTTP/1.1 200 OK\r\n\
+              Content-Length: 37\r\n\
+              Connection: close\r\n\
+              \r\n\
+              <html><body>Hello World</body></html>"
+        );
+    }
+
+    #[test]
+    fn an_empty_body_still_ends_the_header_block() {
+        let response = make_response(204, &[], b"");
+        assert_eq!(
+            response,
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn headers_come_in_order_before_the_framing_headers() {
+        let response = make_response(
+            404,
+            &[("Content-Type", "text/plain"), ("X-Lesson", "5")],
+            b"nope",
+        );
+        assert_eq!(
+            response,
+            b"HTTP/1.1 404 Not Found\r\n\
+              Content-Type: text/plain\r\n\
+              X-Lesson: 5\r\n\
+              Content-Length: 4\r\n\
+              Connection: close\r\n\
+              \r\n\
+              nope"
+        );
+    }
+
+    #[test]
+    fn a_head_response_announces_the_body_it_leaves_out() {
+        let head = make_response_head(200, &[], 37);
+        let full = make_response(200, &[], &[b'x'; 37]);
+        assert_eq!(head, &full[..full.len() - 37]);
+        assert!(head.ends_with(b"Content-Length: 37\r\nConnection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn reason_phrases_are_canonical() {
+        assert_eq!(create_status_line(200), b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(create_status_line(408), b"HTTP/1.1 408 Request Timeout\r\n");
+        assert_eq!(
+            create_status_line(431),
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        );
+        assert_eq!(create_status_line(299), b"HTTP/1.1 299 \r\n");
+    }
+
+    #[test]
+    fn error_responses_carry_a_readable_reason() {
+        let response = make_error_response(400, "malformed request line");
+        let text = String::from_utf8(response).unwrap();
+        assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        assert!(text.contains("Content-Type: text/plain; charset=utf-8\r\n"));
+        assert!(text.ends_with("\r\n\r\n400 Bad Request: malformed request line\n"));
+    }
+
+    #[test]
+    fn the_interim_continue_is_a_complete_head() {
+        assert_eq!(CONTINUE, b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+}
