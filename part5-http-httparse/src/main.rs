@@ -41,7 +41,8 @@ use common::log;
 use common::log::PyBytes;
 use common::response::{CONTINUE, make_error_response, make_response, make_response_head};
 // The parser is this package's library (`src/lib.rs`), used the way any
-// other crate would use it. Part 6 changes this one line to its own parser.
+// other crate would use it. Part 5's wraps httparse, part 6's is our own,
+// and this line is all the server code that changes between the two.
 use part5_http_httparse::HttpRequestParser;
 
 mod http_request;
