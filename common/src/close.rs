@@ -31,7 +31,11 @@ pub fn lingering_close(stream: TcpStream) {
     let mut scratch = [0u8; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left.min(LINGER_IDLE))).is_err() {
+        if left.is_zero()
+            || stream
+                .set_read_timeout(Some(left.min(LINGER_IDLE)))
+                .is_err()
+        {
             return;
         }
         match (&stream).read(&mut scratch) {

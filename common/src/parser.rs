@@ -151,9 +151,9 @@ impl Framing {
                 "Content-Length and Transfer-Encoding together",
             )),
             (None, true) => Err(ParseError::TransferEncodingNotImplemented),
-            _ if self.conflicting_lengths => {
-                Err(ParseError::BadRequest("Content-Length headers that disagree"))
-            }
+            _ if self.conflicting_lengths => Err(ParseError::BadRequest(
+                "Content-Length headers that disagree",
+            )),
             (Some(length), false) => length.clone(),
             (None, false) => Ok(0),
         }
@@ -204,7 +204,16 @@ mod tests {
         assert_eq!(parse_content_length(b"0"), Ok(0));
         assert_eq!(parse_content_length(b"37"), Ok(37));
         assert_eq!(parse_content_length(b"0007"), Ok(7));
-        for bad in [&b""[..], b"-1", b"+7", b" 7", b"7 ", b"0x10", b"1e3", b"\xff"] {
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"+7",
+            b" 7",
+            b"7 ",
+            b"0x10",
+            b"1e3",
+            b"\xff",
+        ] {
             assert!(
                 matches!(parse_content_length(bad), Err(ParseError::BadRequest(_))),
                 "{:?} was accepted",
@@ -216,7 +225,10 @@ mod tests {
     #[test]
     fn content_length_is_bounded() {
         assert_eq!(parse_content_length(b"1048576"), Ok(MAX_BODY_BYTES));
-        assert_eq!(parse_content_length(b"1048577"), Err(ParseError::BodyTooLarge));
+        assert_eq!(
+            parse_content_length(b"1048577"),
+            Err(ParseError::BodyTooLarge)
+        );
         assert_eq!(
             parse_content_length(b"99999999999999999999999999999"),
             Err(ParseError::BodyTooLarge)
@@ -235,11 +247,20 @@ mod tests {
     fn framing_rules() {
         assert_eq!(framing(&[("Host", "x")]), Ok(0));
         assert_eq!(framing(&[("content-LENGTH", "7")]), Ok(7));
-        assert_eq!(framing(&[("Content-Length", "7"), ("Content-Length", "07")]), Ok(7));
+        assert_eq!(
+            framing(&[("Content-Length", "7"), ("Content-Length", "07")]),
+            Ok(7)
+        );
         let bad = |r: Result<usize, ParseError>| matches!(r, Err(ParseError::BadRequest(_)));
-        assert!(bad(framing(&[("Content-Length", "7"), ("Content-Length", "8")])));
+        assert!(bad(framing(&[
+            ("Content-Length", "7"),
+            ("Content-Length", "8")
+        ])));
         assert!(bad(framing(&[("Content-Length", "seven")])));
-        assert!(bad(framing(&[("Content-Length", "7"), ("Transfer-Encoding", "chunked")])));
+        assert!(bad(framing(&[
+            ("Content-Length", "7"),
+            ("Transfer-Encoding", "chunked")
+        ])));
         assert_eq!(
             framing(&[("Transfer-Encoding", "chunked")]),
             Err(ParseError::TransferEncodingNotImplemented)
@@ -255,6 +276,9 @@ mod tests {
         assert_eq!(ParseError::BadRequest("x").status_code(), 400);
         assert_eq!(ParseError::HeadTooLarge.status_code(), 431);
         assert_eq!(ParseError::BodyTooLarge.status_code(), 413);
-        assert_eq!(ParseError::TransferEncodingNotImplemented.status_code(), 501);
+        assert_eq!(
+            ParseError::TransferEncodingNotImplemented.status_code(),
+            501
+        );
     }
 }

@@ -103,8 +103,8 @@ fn serve_forever(listener: TcpListener, read_timeout: Option<Duration>) {
         log!("Socket established with {address}.");
         // `move` hands the stream to the new thread: from here on the thread
         // owns it, and the socket is closed when the thread is done with it.
-        let spawned = thread::Builder::new()
-            .spawn(move || handle_socket(stream, address, read_timeout));
+        let spawned =
+            thread::Builder::new().spawn(move || handle_socket(stream, address, read_timeout));
         if let Err(error) = spawned {
             log!("Could not start a thread for {address}: {error}.");
         }
@@ -156,5 +156,8 @@ fn handle_socket(mut stream: TcpStream, address: SocketAddr, read_timeout: Optio
 /// Whether a read failed because the read timeout passed. (Linux reports it
 /// as `WouldBlock`, Windows as `TimedOut`.)
 fn is_timeout(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }

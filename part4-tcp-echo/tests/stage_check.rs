@@ -1,1 +1,11 @@
-fn main() {}
+//! Every check of `stage-check` for this stage, each a test of its own, run
+//! against the real binary on a port of its own, over real sockets:
+//! `cargo test -p part4-tcp-echo`. The same checks a learner runs against their own
+//! server with `cargo run -p stage-check`.
+
+fn main() {
+    stage_check::run_as_tests(
+        env!("CARGO_BIN_EXE_part4-tcp-echo"),
+        stage_check::Stage::Echo,
+    );
+}

@@ -107,7 +107,8 @@ impl<P: Protocol> HttpRequestParser<P> {
         self.protocol.on_method(method.as_bytes());
         self.protocol.on_url(url.as_bytes());
         for header in request.headers.iter() {
-            self.protocol.on_header(header.name.as_bytes(), header.value);
+            self.protocol
+                .on_header(header.name.as_bytes(), header.value);
         }
         self.protocol.on_headers_complete();
 
@@ -195,7 +196,11 @@ mod tests {
     fn any_split_gives_the_same_result() {
         let whole = parse_in_pieces(CURL, CURL.len()).unwrap();
         for piece in 1..CURL.len() {
-            assert_eq!(parse_in_pieces(CURL, piece).unwrap(), whole, "pieces of {piece}");
+            assert_eq!(
+                parse_in_pieces(CURL, piece).unwrap(),
+                whole,
+                "pieces of {piece}"
+            );
         }
     }
 
@@ -221,10 +226,19 @@ mod tests {
         assert_eq!(status(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"), 400);
         assert_eq!(status(b"GET / FTP/1.1\r\n\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
-        assert_eq!(status(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 501);
-        let too_long = format!("GET / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", MAX_BODY_BYTES + 1);
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            501
+        );
+        let too_long = format!(
+            "GET / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY_BYTES + 1
+        );
         assert_eq!(status(too_long.as_bytes()), 413);
-        let big_head = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD_BYTES));
+        let big_head = format!(
+            "GET / HTTP/1.1\r\nX: {}\r\n\r\n",
+            "a".repeat(MAX_HEAD_BYTES)
+        );
         assert_eq!(status(big_head.as_bytes()), 431);
         let endless_head = "GET / HTTP/1.1\r\nX: ".to_string() + &"a".repeat(MAX_HEAD_BYTES);
         assert_eq!(status(endless_head.as_bytes()), 431);

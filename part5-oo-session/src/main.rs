@@ -118,8 +118,8 @@ fn serve_forever(listener: TcpListener, read_timeout: Duration) {
         log!("Socket established with {address}.");
         // `move` hands the stream to the new thread: from here on the thread
         // owns it, and the socket is closed when the thread is done with it.
-        let spawned = thread::Builder::new()
-            .spawn(move || Session::new(stream, address, read_timeout).run());
+        let spawned =
+            thread::Builder::new().spawn(move || Session::new(stream, address, read_timeout).run());
         if let Err(error) = spawned {
             log!("Could not start a thread for {address}: {error}.");
         }
@@ -251,5 +251,8 @@ fn send_refusal(stream: &TcpStream, response: &[u8]) {
 /// Whether a read failed because the read timeout passed. (Linux reports it
 /// as `WouldBlock`, Windows as `TimedOut`.)
 fn is_timeout(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }

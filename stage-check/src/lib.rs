@@ -1,1 +1,186 @@
-//! stub
+//! Black-box checks of a stage's server, over real sockets.
+//!
+//! A check is given the address of a running server and nothing else: it
+//! connects, sends bytes, and judges the bytes that come back, the way a
+//! client would. It knows nothing about how the server is written, so the
+//! same checks test this workspace's stages (their integration tests run every
+//! check against the real binary) and a learner's own server, in any language.
+//!
+//! - [`checks`] lists the checks of a [`Stage`]; each [`Check`] says in one
+//!   line what it proves, and carries a hint for when it fails.
+//! - [`run_check`] runs one against a [`Target`] within its own deadline and
+//!   returns an [`Outcome`]: passed, failed with a [`Failure`] (what was sent,
+//!   what came back, what was expected), or skipped when it needs something
+//!   the target lacks (such as the server's log).
+//! - [`server::Server`] starts a server as a child process, learns its
+//!   address from its `Listening on …` line and collects its log.
+//! - [`conn`] holds the client side: a connection that records what crossed
+//!   it, and a strict reader of HTTP responses.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+pub mod conn;
+mod echo;
+mod http;
+pub mod server;
+
+pub use conn::Failure;
+pub use server::{Server, ServerLog};
+
+/// Which kind of server a stage builds, and so which checks apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Part 4: a TCP echo server.
+    Echo,
+    /// Parts 5 and 6: an HTTP server answering one request per connection.
+    Http,
+}
+
+impl Stage {
+    /// The stage a crate name (`part4-tcp-echo`, `part5-oo-session`, …) or a
+    /// short form (`part4`, `part5`, `part6`, `echo`, `http`) stands for.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        match name {
+            "part4" | "part4-tcp-echo" | "echo" => Some(Stage::Echo),
+            "part5"
+            | "part5-http-httparse"
+            | "part5-oo-session"
+            | "part6"
+            | "part6-custom-parser"
+            | "http" => Some(Stage::Http),
+            _ => None,
+        }
+    }
+}
+
+/// What a check needs besides a socket to talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing else.
+    Nothing,
+    /// The server's log (its standard output), to compare with the post's
+    /// transcript: only when stage-check started the server itself.
+    Log,
+    /// The server's read timeout, to wait it out.
+    ReadTimeout,
+    /// The `curl` command.
+    Curl,
+}
+
+/// One check: a name, what it proves, and the function that proves it.
+pub struct Check {
+    /// A short name, such as `request_byte_by_byte`.
+    pub name: &'static str,
+    /// One line on what passing it proves.
+    pub proves: &'static str,
+    /// Where to look when it fails.
+    pub hint: &'static str,
+    /// What it needs besides a socket.
+    pub needs: Needs,
+    /// The check itself: `Ok` when the server behaved.
+    pub run: fn(&Target) -> Result<(), Failure>,
+}
+
+/// The server under test.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its log, when stage-check started it.
+    pub log: Option<ServerLog>,
+    /// How long it waits for a quiet client, when known.
+    pub read_timeout: Option<Duration>,
+}
+
+/// How a check ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Passed,
+    Failed(Failure),
+    /// Not run, for the reason given.
+    Skipped(String),
+}
+
+/// The longest a check may take before it counts as failed: each check has
+/// its own, so one server that hangs fails that check and the run goes on.
+pub const CHECK_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The checks of a stage, in the order a learner meets what they test.
+pub fn checks(stage: Stage) -> &'static [Check] {
+    match stage {
+        Stage::Echo => echo::CHECKS,
+        Stage::Http => http::CHECKS,
+    }
+}
+
+/// Runs one check against `target`, within [`CHECK_DEADLINE`].
+pub fn run_check(check: &Check, target: &Target) -> Outcome {
+    match check.needs {
+        Needs::Log if target.log.is_none() => {
+            return Outcome::Skipped("needs the server's log: start it with --exec".into());
+        }
+        Needs::ReadTimeout if target.read_timeout.is_none() => {
+            return Outcome::Skipped("needs the server's read timeout: pass --read-timeout".into());
+        }
+        Needs::Curl if !conn::curl_available() => {
+            return Outcome::Skipped("needs curl, which is not installed".into());
+        }
+        _ => {}
+    }
+    // The check runs on a thread of its own, so that we can stop waiting for
+    // it. Every socket operation in a check has a timeout of its own, so a
+    // thread we stop waiting for ends soon after anyway.
+    let (sender, receiver) = mpsc::channel();
+    let run = check.run;
+    let target = target.clone();
+    thread::spawn(move || sender.send(run(&target)));
+    match receiver.recv_timeout(CHECK_DEADLINE) {
+        Ok(Ok(())) => Outcome::Passed,
+        Ok(Err(failure)) => Outcome::Failed(failure),
+        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::Failed(Failure::new(format!(
+            "a verdict within {} s; the server hung",
+            CHECK_DEADLINE.as_secs()
+        ))),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Outcome::Failed(Failure::new(
+            "the check to finish; it crashed (a bug in stage-check)",
+        )),
+    }
+}
+
+/// Runs every check of `stage` as a test of its own, each against a fresh
+/// server started from `program`, for a stage's `tests/stage_check.rs`.
+/// A check that would be skipped fails instead: in our own tests, everything
+/// runs.
+pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
+    let arguments = libtest_mimic::Arguments::from_args();
+    let trials = checks(stage)
+        .iter()
+        .map(|check| {
+            libtest_mimic::Trial::test(check.name, move || {
+                let mut command = std::process::Command::new(program);
+                command.args(["--port", "0"]);
+                if stage == Stage::Http {
+                    command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
+                }
+                let server = Server::start(command).map_err(|error| error.to_string())?;
+                let mut target = server.target();
+                if stage == Stage::Http {
+                    target.read_timeout = Some(TEST_READ_TIMEOUT);
+                }
+                match run_check(check, &target) {
+                    Outcome::Passed => Ok(()),
+                    Outcome::Failed(failure) => Err(failure.report(check.hint).into()),
+                    Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&arguments, trials).exit()
+}
+
+/// The read timeout our own stages run with in their tests: short, so the
+/// timeout check waits little.
+const TEST_READ_TIMEOUT: Duration = Duration::from_secs(2);

@@ -1,0 +1,142 @@
+//! The checks of the echo stage (part 4): every byte sent comes back, on as
+//! many connections at once as there are clients, until the client closes.
+
+use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
+use crate::{Check, Needs, Target};
+
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "echo_one_message",
+        proves: "a message comes back unchanged",
+        hint: "Send back exactly the bytes you received (book: Part 4).",
+        needs: Needs::Nothing,
+        run: echo_one_message,
+    },
+    Check {
+        name: "echo_many_messages",
+        proves: "one connection carries many messages, each echoed in turn",
+        hint: "Receive in a loop until the client closes, not just once (book: Part 4, step 2).",
+        needs: Needs::Nothing,
+        run: echo_many_messages,
+    },
+    Check {
+        name: "echo_every_byte_value",
+        proves: "all 256 byte values come back unchanged, not only text",
+        hint: "Echo bytes, not text: do not decode, trim or add line endings (book: Part 4).",
+        needs: Needs::Nothing,
+        run: echo_every_byte_value,
+    },
+    Check {
+        name: "echo_large_message",
+        proves: "64 KiB sent at once come back whole, whatever the size of one read",
+        hint: "One read returns at most what it asks for; send back every byte of every read, with a loop that sends all (book: Part 4).",
+        needs: Needs::Nothing,
+        run: echo_large_message,
+    },
+    Check {
+        name: "echo_until_client_closes",
+        proves: "when the client closes its side, the server closes too",
+        hint: "A read of zero bytes means the client closed: close the socket and end the loop (book: Part 4, step 2).",
+        needs: Needs::Nothing,
+        run: echo_until_client_closes,
+    },
+    Check {
+        name: "echo_clients_in_parallel",
+        proves: "a second client is echoed while the first is still connected",
+        hint: "Serve each client on a thread of its own (book: Part 4, step 3).",
+        needs: Needs::Nothing,
+        run: echo_clients_in_parallel,
+    },
+    Check {
+        name: "echo_transcript",
+        proves: "the server's log reads as the post's: socket established, Received b'…', socket closed",
+        hint: "Print `Socket established with <address>.`, `Received <bytes>` per read and `Socket with <address> closed.` (book: Part 4, Try it).",
+        needs: Needs::Log,
+        run: echo_transcript,
+    },
+];
+
+/// Sends `message` and waits until all of it has come back.
+fn echo(conn: &mut Conn, message: &[u8]) -> Result<(), Failure> {
+    let before = conn.received().len();
+    conn.send(message)?;
+    conn.read_until_length(before + message.len(), IO_TIMEOUT)?;
+    if &conn.received()[before..] != message {
+        return Err(conn.fail(format!("{} back", shown(message))));
+    }
+    Ok(())
+}
+
+fn echo_one_message(target: &Target) -> Result<(), Failure> {
+    let mut conn = Conn::open(target.addr)?;
+    echo(&mut conn, b"hello\n")
+}
+
+fn echo_many_messages(target: &Target) -> Result<(), Failure> {
+    let mut conn = Conn::open(target.addr)?;
+    for message in [&b"one\n"[..], b"two\n", b"three\n", b"four\n", b"five\n"] {
+        echo(&mut conn, message)?;
+    }
+    Ok(())
+}
+
+fn echo_every_byte_value(target: &Target) -> Result<(), Failure> {
+    let every_byte: Vec<u8> = (0..=255).collect();
+    let mut conn = Conn::open(target.addr)?;
+    echo(&mut conn, &every_byte)
+}
+
+fn echo_large_message(target: &Target) -> Result<(), Failure> {
+    let message: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut conn = Conn::open(target.addr)?;
+    // 64 KiB fits in the socket buffers on the way there and back, so
+    // sending it all before reading cannot block both sides.
+    echo(&mut conn, &message)
+}
+
+fn echo_until_client_closes(target: &Target) -> Result<(), Failure> {
+    let mut conn = Conn::open(target.addr)?;
+    echo(&mut conn, b"bye\n")?;
+    conn.finish_sending();
+    conn.read_to_close(IO_TIMEOUT)
+}
+
+fn echo_clients_in_parallel(target: &Target) -> Result<(), Failure> {
+    let mut first = Conn::open(target.addr)?;
+    echo(&mut first, b"first\n")?;
+    // The first client stays connected. A server that serves one client at
+    // a time never reads from the second.
+    let mut second = Conn::open(target.addr)?;
+    echo(&mut second, b"second\n").map_err(|mut failure| {
+        failure.expected = format!("{} while another client is connected", failure.expected);
+        failure
+    })?;
+    echo(&mut first, b"first again\n")
+}
+
+fn echo_transcript(target: &Target) -> Result<(), Failure> {
+    let Some(log) = &target.log else {
+        return Err(Failure::new("the server's log"));
+    };
+    let mut conn = Conn::open(target.addr)?;
+    echo(&mut conn, b"hello\n")?;
+    conn.finish_sending();
+    conn.read_to_close(IO_TIMEOUT)?;
+    let Some(me) = conn.local_addr() else {
+        return Err(Failure::new("to know our own address"));
+    };
+    let expected = [
+        format!("Socket established with {me}."),
+        r"Received b'hello\n'".to_string(),
+        format!("Socket with {me} closed."),
+    ];
+    let found = log.connection(me, IO_TIMEOUT);
+    match found {
+        Some(lines) if lines == expected => Ok(()),
+        lines => Err(Failure {
+            expected: format!("this transcript:\n{}", expected.join("\n")),
+            sent: b"hello\n".to_vec(),
+            received: lines.unwrap_or_else(|| log.lines()).join("\n").into_bytes(),
+        }),
+    }
+}
