@@ -1,0 +1,11 @@
+//! Every check of `stage-check` for this stage, each a test of its own, run
+//! against the real binary on a port of its own, over real sockets:
+//! `cargo test -p part5-oo-session`. The same checks a learner runs against their own
+//! server with `cargo run -p stage-check`.
+
+fn main() {
+    stage_check::run_as_tests(
+        env!("CARGO_BIN_EXE_part5-oo-session"),
+        stage_check::Stage::Http,
+    );
+}
