@@ -5,7 +5,7 @@
 
 fn main() {
     stage_check::run_as_tests(
-        env!("CARGO_BIN_EXE_part5-oo-session"),
+        env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))),
         stage_check::Stage::Http,
     );
 }
