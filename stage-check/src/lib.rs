@@ -16,6 +16,8 @@
 //!   address from its `Listening on …` line and collects its log.
 //! - [`conn`] holds the client side: a connection that records what crossed
 //!   it, and a strict reader of HTTP responses.
+//! - [`report`] shows results, to a person or as JSON, for the command line
+//!   (`src/main.rs`) that runs the checks against anyone's server.
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -25,6 +27,7 @@ use std::time::Duration;
 pub mod conn;
 mod echo;
 mod http;
+pub mod report;
 pub mod server;
 
 pub use conn::Failure;
@@ -39,19 +42,34 @@ pub enum Stage {
     Http,
 }
 
+/// Every name a stage answers to: the crate names, then short forms.
+pub const STAGE_NAMES: &[(&str, Stage)] = &[
+    ("part4-tcp-echo", Stage::Echo),
+    ("part5-http-httparse", Stage::Http),
+    ("part5-oo-session", Stage::Http),
+    ("part6-custom-parser", Stage::Http),
+    ("part4", Stage::Echo),
+    ("part5", Stage::Http),
+    ("part6", Stage::Http),
+    ("echo", Stage::Echo),
+    ("http", Stage::Http),
+];
+
 impl Stage {
     /// The stage a crate name (`part4-tcp-echo`, `part5-oo-session`, …) or a
     /// short form (`part4`, `part5`, `part6`, `echo`, `http`) stands for.
     pub fn from_name(name: &str) -> Option<Stage> {
-        match name {
-            "part4" | "part4-tcp-echo" | "echo" => Some(Stage::Echo),
-            "part5"
-            | "part5-http-httparse"
-            | "part5-oo-session"
-            | "part6"
-            | "part6-custom-parser"
-            | "http" => Some(Stage::Http),
-            _ => None,
+        STAGE_NAMES
+            .iter()
+            .find(|(candidate, _)| *candidate == name)
+            .map(|&(_, stage)| stage)
+    }
+
+    /// What its checks are about, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Echo => "echo",
+            Stage::Http => "HTTP",
         }
     }
 }
@@ -106,7 +124,21 @@ pub enum Outcome {
 
 /// The longest a check may take before it counts as failed: each check has
 /// its own, so one server that hangs fails that check and the run goes on.
+/// A check that waits out the server's read timeout gets that much more
+/// (see [`Check::deadline`]).
 pub const CHECK_DEADLINE: Duration = Duration::from_secs(30);
+
+impl Check {
+    /// How long this check may take against `target`: [`CHECK_DEADLINE`],
+    /// plus the server's read timeout for the check that waits it out (a
+    /// server may rightly wait 30 s before answering a quiet client).
+    pub fn deadline(&self, target: &Target) -> Duration {
+        match (self.needs, target.read_timeout) {
+            (Needs::ReadTimeout, Some(timeout)) => CHECK_DEADLINE + timeout,
+            _ => CHECK_DEADLINE,
+        }
+    }
+}
 
 /// The checks of a stage, in the order a learner meets what they test.
 pub fn checks(stage: Stage) -> &'static [Check] {
@@ -116,7 +148,7 @@ pub fn checks(stage: Stage) -> &'static [Check] {
     }
 }
 
-/// Runs one check against `target`, within [`CHECK_DEADLINE`].
+/// Runs one check against `target`, within its [deadline](Check::deadline).
 pub fn run_check(check: &Check, target: &Target) -> Outcome {
     match check.needs {
         Needs::Log if target.log.is_none() => {
@@ -133,16 +165,17 @@ pub fn run_check(check: &Check, target: &Target) -> Outcome {
     // The check runs on a thread of its own, so that we can stop waiting for
     // it. Every socket operation in a check has a timeout of its own, so a
     // thread we stop waiting for ends soon after anyway.
+    let deadline = check.deadline(target);
     let (sender, receiver) = mpsc::channel();
     let run = check.run;
     let target = target.clone();
     thread::spawn(move || sender.send(run(&target)));
-    match receiver.recv_timeout(CHECK_DEADLINE) {
+    match receiver.recv_timeout(deadline) {
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err(failure)) => Outcome::Failed(failure),
         Err(mpsc::RecvTimeoutError::Timeout) => Outcome::Failed(Failure::new(format!(
             "a verdict within {} s; the server hung",
-            CHECK_DEADLINE.as_secs()
+            deadline.as_secs()
         ))),
         Err(mpsc::RecvTimeoutError::Disconnected) => Outcome::Failed(Failure::new(
             "the check to finish; it crashed (a bug in stage-check)",

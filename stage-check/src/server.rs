@@ -1,60 +1,147 @@
-//! Starting a server under test, and reading its log.
+//! Starting a server under test, reading its log, and stopping it.
+//!
+//! Two ways in: [`Server::start`] runs one of our stages, which prints
+//! `Listening on <address>`; [`Server::exec`] runs a learner's command line,
+//! in any language, on a free port, and also notices that it listens when it
+//! prints nothing at all.
+//!
+//! Stopping a server is the other half. A command line such as
+//! `cargo run -- --port 5001` or `npm start` is a process that starts the
+//! real server as a child of its own, so killing the process we started is
+//! not enough: on Unix each server gets a process group of its own, and the
+//! whole group is killed, when the [`Server`] is dropped and on Ctrl-C.
 
 use std::io::{self, BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::Target;
 
-/// How long a server may take to print its `Listening on …` line.
+/// How long a server may take to start listening, unless told otherwise.
 pub const START_DEADLINE: Duration = Duration::from_secs(10);
 
-/// A server started as a child process. Dropping it stops the process, so a
-/// test that fails, or panics, still leaves no server behind.
+/// How often to look again whether a starting server listens.
+const POLL: Duration = Duration::from_millis(50);
+
+/// How many of the server's last lines on standard error a failure shows.
+const SHOWN_LINES: usize = 10;
+
+/// A server started as a child process. Dropping it stops the process (and
+/// what it started), so a test that fails, or panics, leaves no server behind.
 #[derive(Debug)]
 pub struct Server {
     child: Child,
     addr: SocketAddr,
     log: ServerLog,
+    stderr: ServerLog,
 }
 
 impl Server {
     /// Starts `command` (which must make the server print
     /// `Listening on <address>` on its standard output) and waits until it
     /// listens. Its standard output is collected as its log.
-    pub fn start(mut command: Command) -> io::Result<Server> {
-        let mut child = command
-            .stdout(Stdio::piped())
+    pub fn start(command: Command) -> io::Result<Server> {
+        Server::start_with(command, None, START_DEADLINE)
+    }
+
+    /// Starts a learner's server from `command_line`, run by the shell, on a
+    /// free port of 127.0.0.1: the line gets `--port N` appended, or `N` in
+    /// place of each `{port}` it holds. Waits at most `within` until the
+    /// server listens: until it prints `Listening on <address>`, or else
+    /// until a connection to that port succeeds.
+    pub fn exec(command_line: &str, within: Duration) -> io::Result<Server> {
+        let port = free_port()?;
+        let command_line = with_port(command_line, port);
+        let mut command = shell(&command_line);
+        // Python buffers what it prints when its output is a pipe, as here:
+        // without this, its log would come in late, or never.
+        command.env("PYTHONUNBUFFERED", "1");
+        Server::start_with(command, Some(port), within)
+    }
+
+    /// Starts `command` and waits until it listens: `port`, when given, is
+    /// where it should, and lets a server that prints nothing be found.
+    fn start_with(mut command: Command, port: Option<u16>, within: Duration) -> io::Result<Server> {
+        command
             .stdin(Stdio::null())
-            .spawn()?;
-        let log = ServerLog::default();
-        if let Some(stdout) = child.stdout.take() {
-            let log = log.clone();
-            thread::spawn(move || log.collect(BufReader::new(stdout)));
-        }
-        let listening = log.wait_for(START_DEADLINE, |lines| {
-            lines
-                .iter()
-                .find_map(|line| line.strip_prefix("Listening on "))
-                .map(|addr| addr.trim().parse::<SocketAddr>())
-        });
-        let addr = match listening {
-            Some(Ok(addr)) => addr,
-            Some(Err(error)) => {
-                return Err(stop(child, format!("bad `Listening on` line: {error}")));
-            }
-            None => {
-                let why = format!(
-                    "no `Listening on <address>` line within {} s",
-                    START_DEADLINE.as_secs()
-                );
-                return Err(stop(child, why));
-            }
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = group::spawn(&mut command)?;
+        let log = ServerLog::collect_from(child.stdout.take());
+        let stderr = ServerLog::collect_from(child.stderr.take());
+        // From here on, returning early drops `server`, which stops it.
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))),
+            log,
+            stderr,
         };
-        Ok(Server { child, addr, log })
+        let deadline = Instant::now() + within;
+        loop {
+            // The line our stages print. With a port to fall back on, a line
+            // we cannot read (such as Python's `('127.0.0.1', 5000)`) is
+            // passed over; without, it is an error.
+            let line = server
+                .log
+                .wait_for(POLL, |lines| listening_line(lines, port.is_none()));
+            match line {
+                Some(Ok(addr)) => {
+                    server.addr = loopback(addr);
+                    return Ok(server);
+                }
+                Some(Err(why)) => return Err(server.not_started(why)),
+                None => {}
+            }
+            // Some servers print nothing: try the port. (A connection we
+            // close at once is a client that leaves: a server must take it.)
+            if let Some(port) = port {
+                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                if TcpStream::connect_timeout(&addr, POLL).is_ok() {
+                    return Ok(server);
+                }
+            }
+            if let Some(status) = server.child.try_wait()? {
+                return Err(server.not_started(format!("it exited ({status}) before listening")));
+            }
+            if Instant::now() >= deadline {
+                let why = match port {
+                    Some(port) => format!(
+                        "nothing listened on 127.0.0.1:{port} within {} s (does it take \
+                         `--port {port}`? Put `{{port}}` where your command takes the port)",
+                        within.as_secs_f32()
+                    ),
+                    None => format!(
+                        "no `Listening on <address>` line within {} s",
+                        within.as_secs_f32()
+                    ),
+                };
+                return Err(server.not_started(why));
+            }
+            if server.log.has_ended() {
+                // Its output is closed, so `wait_for` above no longer waits:
+                // pace the polling here instead.
+                thread::sleep(POLL);
+            }
+        }
+    }
+
+    /// The error for a server that did not start, with its last words on
+    /// standard error. Consumes the server, which stops it.
+    fn not_started(mut self, why: String) -> io::Error {
+        if self.exit_status().is_some() {
+            // It exited just now: its last lines may still be in the pipe.
+            self.stderr.wait_for(POLL * 10, |_| None::<()>);
+        }
+        let mut message = format!("the server did not start: {why}");
+        let said = self.stderr.tail(SHOWN_LINES);
+        if !said.is_empty() {
+            message.push_str("; it said:\n");
+            message.push_str(&said.join("\n"));
+        }
+        io::Error::other(message)
     }
 
     /// Where the server listens.
@@ -62,9 +149,19 @@ impl Server {
         self.addr
     }
 
-    /// The server's log so far and to come.
+    /// The server's log (its standard output) so far and to come.
     pub fn log(&self) -> &ServerLog {
         &self.log
+    }
+
+    /// What the server printed on its standard error: tracebacks, panics.
+    pub fn stderr(&self) -> &ServerLog {
+        &self.stderr
+    }
+
+    /// How the server ended, if it has.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// The server as a target for checks, with its log.
@@ -79,20 +176,147 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // Errors mean the process is gone already: nothing left to stop.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        group::stop(&mut self.child);
     }
 }
 
-/// Stops a child that did not start right, and says why.
-fn stop(mut child: Child, why: String) -> io::Error {
-    let _ = child.kill();
-    let status = child
-        .wait()
-        .map(|status| format!(" ({status})"))
-        .unwrap_or_default();
-    io::Error::other(format!("the server did not start: {why}{status}"))
+/// A port of 127.0.0.1 that no one listens on: the system picks one for a
+/// listener of ours, which we close again at once.
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// `command_line` told to listen on `port`.
+fn with_port(command_line: &str, port: u16) -> String {
+    if command_line.contains("{port}") {
+        command_line.replace("{port}", &port.to_string())
+    } else {
+        format!("{command_line} --port {port}")
+    }
+}
+
+/// A command that runs `command_line` the way a terminal would.
+fn shell(command_line: &str) -> Command {
+    let mut command;
+    if cfg!(windows) {
+        command = Command::new("cmd");
+        command.arg("/C");
+    } else {
+        command = Command::new("sh");
+        command.arg("-c");
+    }
+    command.arg(command_line);
+    command
+}
+
+/// The address in a `Listening on <address>` line, once there is one. With
+/// `strict`, a line that is not an address is an error; otherwise it is
+/// passed over.
+fn listening_line(lines: &[String], strict: bool) -> Option<Result<SocketAddr, String>> {
+    lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("Listening on "))
+        .map(|addr| {
+            addr.trim()
+                .parse::<SocketAddr>()
+                .map_err(|error| format!("bad `Listening on` line: {error}"))
+        })
+        .find(|parsed| strict || parsed.is_ok())
+}
+
+/// Where to connect to a server that listens on `addr`: a server listening on
+/// every address (`0.0.0.0`) is reached through the loopback one.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(v4) if v4.ip().is_unspecified() => (Ipv4Addr::LOCALHOST, v4.port()).into(),
+        SocketAddr::V6(v6) if v6.ip().is_unspecified() => (Ipv6Addr::LOCALHOST, v6.port()).into(),
+        addr => addr,
+    }
+}
+
+/// Process groups, on Unix: each server runs in a group of its own, so that
+/// stopping it stops everything it started; the groups still running are
+/// kept in a list, which a Ctrl-C handler empties before we exit.
+#[cfg(unix)]
+mod group {
+    use std::io;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Child, Command};
+    use std::sync::{Mutex, Once};
+
+    use nix::sys::signal::{Signal, killpg};
+    use nix::sys::wait::waitpid;
+    use nix::unistd::Pid;
+
+    /// The process groups of the servers running now. A group is named by
+    /// the process id of the process that leads it: the one we started.
+    static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+    /// Starts `command` as the leader of a new group, and notes the group as
+    /// running. The first call sets up Ctrl-C (and `kill`, and a closed
+    /// terminal) to stop every running group, then exit.
+    pub fn spawn(command: &mut Command) -> io::Result<Child> {
+        static HANDLER: Once = Once::new();
+        HANDLER.call_once(|| {
+            // An error means the program set a handler of its own already.
+            let _ = ctrlc::set_handler(|| {
+                let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+                for leader in running.drain(..) {
+                    kill(leader);
+                    // Wait for the leader, so that it is gone, not a zombie.
+                    let _ = waitpid(pid(leader), None);
+                }
+                // 130 = 128 + SIGINT, what a shell reports for Ctrl-C.
+                std::process::exit(130);
+            });
+        });
+        // Holding the list from before the start until the group is on it,
+        // so that a Ctrl-C in between waits for it, and then stops it too.
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        let child = command.process_group(0).spawn()?;
+        running.push(child.id());
+        Ok(child)
+    }
+
+    /// Stops the group `child` leads, and waits for `child` to end.
+    pub fn stop(child: &mut Child) {
+        let leader = child.id();
+        // Kill, then wait: until the wait, the id stays ours (the process
+        // is a zombie at worst), so the signal cannot reach a stranger.
+        kill(leader);
+        RUNNING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&running| running != leader);
+        let _ = child.wait();
+    }
+
+    fn kill(leader: u32) {
+        // An error means the group is gone already: nothing left to stop.
+        let _ = killpg(pid(leader), Signal::SIGKILL);
+    }
+
+    fn pid(id: u32) -> Pid {
+        Pid::from_raw(id as i32)
+    }
+}
+
+/// Elsewhere, only the process we started can be stopped.
+#[cfg(not(unix))]
+mod group {
+    use std::io;
+    use std::process::{Child, Command};
+
+    pub fn spawn(command: &mut Command) -> io::Result<Child> {
+        command.spawn()
+    }
+
+    pub fn stop(child: &mut Child) {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 /// The lines a server printed, shared between the thread that reads them and
@@ -102,14 +326,34 @@ pub struct ServerLog {
     shared: Arc<(Mutex<LogLines>, Condvar)>,
 }
 
+/// The most lines a log keeps: a server that prints in a loop (as the
+/// original does when a client leaves) must not fill our memory. Past twice
+/// this many, the oldest half is dropped.
+const KEPT_LINES: usize = 100_000;
+
 #[derive(Debug, Default)]
 struct LogLines {
     lines: Vec<String>,
-    /// The server closed its standard output (it exited).
+    /// How many lines came in all, dropped ones included.
+    count: usize,
+    /// The server closed this output (it exited).
     ended: bool,
 }
 
 impl ServerLog {
+    /// A log of `output`, filled by a thread of its own until it ends.
+    fn collect_from(output: Option<impl io::Read + Send + 'static>) -> ServerLog {
+        let log = ServerLog::default();
+        match output {
+            Some(output) => {
+                let log = log.clone();
+                thread::spawn(move || log.collect(BufReader::new(output)));
+            }
+            None => log.end(),
+        }
+        log
+    }
+
     /// Reads lines until the server's output ends, waking up waiters on each.
     fn collect(&self, output: impl BufRead) {
         let (lines, changed) = &*self.shared;
@@ -118,25 +362,47 @@ impl ServerLog {
             let line = String::from_utf8_lossy(&line)
                 .trim_end_matches('\r')
                 .to_string();
-            lines
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .lines
-                .push(line);
+            let mut guard = lines.lock().unwrap_or_else(|e| e.into_inner());
+            guard.lines.push(line);
+            guard.count += 1;
+            if guard.lines.len() > 2 * KEPT_LINES {
+                guard.lines.drain(..KEPT_LINES);
+            }
+            drop(guard);
             changed.notify_all();
         }
+        self.end();
+    }
+
+    /// Notes that no more lines will come, and wakes up waiters.
+    fn end(&self) {
+        let (lines, changed) = &*self.shared;
         lines.lock().unwrap_or_else(|e| e.into_inner()).ended = true;
         changed.notify_all();
     }
 
     /// Every line so far.
     pub fn lines(&self) -> Vec<String> {
+        self.tail(usize::MAX)
+    }
+
+    /// The last `n` lines so far.
+    pub fn tail(&self, n: usize) -> Vec<String> {
         let (lines, _) = &*self.shared;
-        lines
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .lines
-            .clone()
+        let guard = lines.lock().unwrap_or_else(|e| e.into_inner());
+        guard.lines[guard.lines.len().saturating_sub(n)..].to_vec()
+    }
+
+    /// How many lines came so far, counting those no longer kept.
+    pub fn count(&self) -> usize {
+        let (lines, _) = &*self.shared;
+        lines.lock().unwrap_or_else(|e| e.into_inner()).count
+    }
+
+    /// Whether the output ended: the server closed it, most likely by exiting.
+    pub fn has_ended(&self) -> bool {
+        let (lines, _) = &*self.shared;
+        lines.lock().unwrap_or_else(|e| e.into_inner()).ended
     }
 
     /// Waits until `found` finds something in the lines, for at most
@@ -185,5 +451,39 @@ impl ServerLog {
                 .map(|line| line.replace(&python, &rust));
             Some(ours.collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_goes_where_the_command_says() {
+        assert_eq!(
+            with_port("python3 server.py", 5001),
+            "python3 server.py --port 5001"
+        );
+        assert_eq!(
+            with_port("node server.js -p {port}", 5001),
+            "node server.js -p 5001"
+        );
+    }
+
+    #[test]
+    fn listening_lines_are_read_strictly_or_not() {
+        let lines = |text: &str| vec!["hello".to_string(), format!("Listening on {text}")];
+        let python = lines("('127.0.0.1', 5000)");
+        assert!(matches!(listening_line(&python, true), Some(Err(_))));
+        assert_eq!(listening_line(&python, false), None);
+        let ours = lines("127.0.0.1:5000");
+        assert_eq!(
+            listening_line(&ours, false),
+            Some(Ok("127.0.0.1:5000".parse().unwrap()))
+        );
+        assert_eq!(
+            loopback("0.0.0.0:80".parse().unwrap()),
+            "127.0.0.1:80".parse().unwrap()
+        );
     }
 }

@@ -1,0 +1,303 @@
+//! A learner's server, written the straightforward way, for the `broken-*`
+//! examples. Each of those is this server with one step done wrong, and a
+//! comment naming the flaw; everything else here passes every check, so that
+//! `stage-check` has one thing to find. (It is not a stage: the stages are
+//! the crates `part4-tcp-echo` and on. This is "someone else's server".)
+//!
+//! The HTTP server reads a request in four steps, and each `broken-*`
+//! example swaps one of them out through [`Steps`]: receive bytes, tell
+//! whether the request is complete, answer a bad request, write a response.
+
+// Each example uses a part of this module; the rest is unused there.
+#![allow(dead_code)]
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+/// The page every request gets.
+const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
+
+/// How many bytes one read takes, like the post's `recv(1024)`.
+const READ_SIZE: usize = 1024;
+
+/// The largest head and body this server reads.
+const MAX_HEAD: usize = 8 * 1024;
+const MAX_BODY: usize = 1024 * 1024;
+
+/// No connection is served longer than this, whatever a step does wrong.
+pub const SESSION_LIMIT: Duration = Duration::from_secs(60);
+
+/// The command line: `--port` and `--read-timeout`, as the stages take them.
+#[derive(Parser)]
+pub struct Options {
+    /// The port to listen on, on 127.0.0.1.
+    #[arg(long, default_value_t = 5000)]
+    pub port: u16,
+    /// Give up on a client that sends nothing for this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub read_timeout: u64,
+}
+
+/// Binds 127.0.0.1 on the port the command line says.
+pub fn listen() -> io::Result<(TcpListener, Duration)> {
+    let options = Options::parse();
+    let listener = TcpListener::bind(("127.0.0.1", options.port))?;
+    Ok((listener, Duration::from_secs(options.read_timeout.max(1))))
+}
+
+/// The steps of reading and answering a request.
+pub struct Steps {
+    /// Reads once from the client into `received`. `Ok(false)` when the
+    /// client has closed its side.
+    pub receive: fn(&mut TcpStream, &mut Vec<u8>) -> io::Result<bool>,
+    /// Whether the request is complete, given where its head ends, its
+    /// `Content-Length`, and how many bytes came in all.
+    pub complete: fn(head_length: usize, content_length: usize, received: usize) -> bool,
+    /// Answers a request that cannot be read, with `status` and `why`.
+    pub refuse: fn(&Steps, &mut TcpStream, u16, &str) -> io::Result<()>,
+    /// Writes a response: its status, its body, and whether to leave the
+    /// body out (for `HEAD`, while still saying its length).
+    pub write_response: fn(&mut TcpStream, u16, &[u8], bool) -> io::Result<()>,
+}
+
+/// Every step done right.
+pub const RIGHT: Steps = Steps {
+    receive,
+    complete,
+    refuse,
+    write_response,
+};
+
+/// Serves HTTP with `steps`, a thread per client, until stopped.
+pub fn serve_http(steps: Steps) -> io::Result<()> {
+    let (listener, read_timeout) = listen()?;
+    println!("Listening on {}", listener.local_addr()?);
+    // `steps` lives as long as the program: every thread may borrow it.
+    let steps: &'static Steps = Box::leak(Box::new(steps));
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        thread::spawn(move || connection(stream, read_timeout, |stream| session(steps, stream)));
+    }
+    Ok(())
+}
+
+/// Runs `serve` on one client's connection, between the post's log lines.
+pub fn connection(
+    mut stream: TcpStream,
+    read_timeout: Duration,
+    serve: impl FnOnce(&mut TcpStream) -> io::Result<()>,
+) {
+    let Ok(address) = stream.peer_addr() else {
+        return;
+    };
+    println!("Socket established with {address}.");
+    if stream.set_read_timeout(Some(read_timeout)).is_ok() && serve(&mut stream).is_ok() {
+        linger(&stream);
+    }
+    println!("Socket with {address} closed.");
+}
+
+/// The echo of part 4: every message straight back, until the client closes.
+pub fn echo(stream: &mut TcpStream) -> io::Result<()> {
+    let started = Instant::now();
+    let mut buffer = [0u8; READ_SIZE];
+    while started.elapsed() < SESSION_LIMIT {
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        println!("Received b'{}'", buffer[..n].escape_ascii());
+        stream.write_all(&buffer[..n])?;
+    }
+    Ok(())
+}
+
+/// Reads one request and answers it.
+fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let mut head_length = None;
+    let mut request = None;
+    while started.elapsed() < SESSION_LIMIT {
+        match (steps.receive)(stream, &mut received) {
+            Ok(true) => {}
+            Ok(false) => return Ok(()), // The client left: nothing to answer.
+            Err(error) if is_timeout(&error) => {
+                return (steps.write_response)(stream, 408, b"Too slow.", false);
+            }
+            Err(error) => return Err(error),
+        }
+        if head_length.is_none() {
+            head_length = find(&received, b"\r\n\r\n").map(|end| end + 4);
+            if head_length.is_none() && received.len() > MAX_HEAD {
+                return (steps.write_response)(stream, 431, b"Head too large.", false);
+            }
+            if let Some(length) = head_length {
+                let parsed = match parse_head(&received[..length]) {
+                    Ok(parsed) => parsed,
+                    Err((status, why)) => return (steps.refuse)(steps, stream, status, why),
+                };
+                if parsed.content_length > MAX_BODY {
+                    return (steps.write_response)(stream, 413, b"Body too large.", false);
+                }
+                if parsed.expects_continue && received.len() < length + parsed.content_length {
+                    stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                }
+                request = Some(parsed);
+            }
+        }
+        let Some((length, request)) = head_length.zip(request.as_ref()) else {
+            continue;
+        };
+        if (steps.complete)(length, request.content_length, received.len()) {
+            println!("Received request completely.");
+            (steps.write_response)(stream, 200, PAGE, request.method == "HEAD")?;
+            println!("Response sent.");
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+pub fn receive(stream: &mut TcpStream, received: &mut Vec<u8>) -> io::Result<bool> {
+    let mut buffer = [0u8; READ_SIZE];
+    let n = stream.read(&mut buffer)?;
+    if n > 0 {
+        println!("Received b'{}'", buffer[..n].escape_ascii());
+    }
+    received.extend_from_slice(&buffer[..n]);
+    Ok(n > 0)
+}
+
+fn complete(head_length: usize, content_length: usize, received: usize) -> bool {
+    received >= head_length + content_length
+}
+
+fn refuse(steps: &Steps, stream: &mut TcpStream, status: u16, why: &str) -> io::Result<()> {
+    (steps.write_response)(stream, status, why.as_bytes(), false)
+}
+
+fn write_response(
+    stream: &mut TcpStream,
+    status: u16,
+    body: &[u8],
+    head_only: bool,
+) -> io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        reason(status),
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    if !head_only {
+        stream.write_all(body)?;
+    }
+    Ok(())
+}
+
+/// The reason phrase of a status code.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
+        _ => "Unknown",
+    }
+}
+
+/// What the server needs to know of a request's head.
+struct Head {
+    method: String,
+    content_length: usize,
+    expects_continue: bool,
+}
+
+/// Reads a head, ended by its empty line, and logs its parts as the post
+/// does; a status and a reason when it is not a request we can serve.
+fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
+    let text = std::str::from_utf8(head).map_err(|_| (400, "The head is not text."))?;
+    let mut lines = text.trim_end_matches("\r\n").split("\r\n");
+    let request_line: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+    let [method, url, version] = request_line[..] else {
+        return Err((400, "A request line has three parts."));
+    };
+    let version_ok = version.len() == 8 && version.starts_with("HTTP/1.");
+    if !is_token(method) || url.is_empty() || !version_ok {
+        return Err((400, "Bad request line."));
+    }
+    println!("Received url: b'{url}'");
+    let mut parsed = Head {
+        method: method.to_string(),
+        content_length: 0,
+        expects_continue: false,
+    };
+    let mut lengths = Vec::new();
+    let mut chunked = false;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err((400, "A header line is `Name: value`."));
+        };
+        if !is_token(name) {
+            return Err((400, "Bad header name."));
+        }
+        let value = value.trim();
+        println!("Received header: (b'{name}', b'{value}')");
+        match name.to_ascii_lowercase().as_str() {
+            "content-length" => lengths.push(value.to_string()),
+            "transfer-encoding" => chunked = true,
+            "expect" => parsed.expects_continue = value.eq_ignore_ascii_case("100-continue"),
+            _ => {}
+        }
+    }
+    if let Some(first) = lengths.first() {
+        let digits = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
+        if !digits || lengths.iter().any(|other| other != first) || chunked {
+            return Err((400, "Bad Content-Length."));
+        }
+        parsed.content_length = first
+            .parse()
+            .map_err(|_| (400, "Content-Length too long."))?;
+    } else if chunked {
+        return Err((501, "Chunked bodies are not read here."));
+    }
+    Ok(parsed)
+}
+
+/// Whether `text` is an HTTP token: a method, or a header name.
+fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Where `pattern` first occurs in `bytes`.
+fn find(bytes: &[u8], pattern: &[u8]) -> Option<usize> {
+    bytes.windows(pattern.len()).position(|w| w == pattern)
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Closes after an answer so that the client gets all of it: says "no more"
+/// first, then reads what the client still sends, for at most a second
+/// (closing with unread bytes would send a reset, which can wipe out the
+/// answer on the client's side).
+fn linger(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let until = Instant::now() + Duration::from_secs(1);
+    let mut scratch = [0u8; READ_SIZE];
+    while Instant::now() < until && matches!((&*stream).read(&mut scratch), Ok(n) if n > 0) {}
+}

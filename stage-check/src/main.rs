@@ -1,0 +1,280 @@
+//! # stage-check: does *your* server do what the stage asks?
+//!
+//! A tester you point at a server, written in any language, the way
+//! CodeCrafters' tester checks a student's program. It runs the same checks
+//! that this workspace's stages run in their tests, over real sockets, and
+//! knows nothing of how the server is written:
+//!
+//! ```text
+//! cargo run -p stage-check -- part5 --addr 127.0.0.1:5000      # a server already running
+//! cargo run -p stage-check -- part5 --exec "python3 server.py" # started (and stopped) for you
+//! cargo run -p stage-check -- part5 --list                     # what each check proves
+//! ```
+//!
+//! With `--exec`, stage-check runs the command through the shell on a free
+//! port (appending `--port N`, or putting N where the command says
+//! `{port}`), waits until the server listens, runs the checks, and stops the
+//! server and everything it started, on Ctrl-C too. It can then also read the
+//! server's log, which the transcript checks compare with the post's.
+//!
+//! Each check prints one line when it passes. When it fails, it shows what it
+//! sent, what came back, what it expected, and a hint pointing to the book.
+//! `--format json` prints one JSON object per check instead, for a class's
+//! autograder.
+//!
+//! Exit codes: 0 when every check that ran passed, 1 when one failed, 2 when
+//! no check could run (a usage error, nothing listening, a server that did
+//! not start), 130 on Ctrl-C.
+//!
+//! The checks live in the library (`src/lib.rs` and its modules); this file
+//! is only the command line around them, and `src/report.rs` the output.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{CommandFactory, Parser, ValueEnum};
+use stage_check::conn::IO_TIMEOUT;
+use stage_check::report::{Tally, Verdict};
+use stage_check::{Check, Outcome, STAGE_NAMES, Server, Stage, Target, checks, run_check};
+
+/// How many of the server's lines on standard error a failure shows.
+const SERVER_LINES_SHOWN: usize = 10;
+
+/// Check a server, yours in any language, against a stage's checks.
+///
+/// Each check connects, sends bytes, and judges what comes back, as a client
+/// would. A failure shows what was sent, what came back, what was expected,
+/// and a hint. Exit code: 0 when all pass, 1 when any fails, 2 when the
+/// checks could not run. Colours only on a terminal, never with NO_COLOR.
+#[derive(Parser)]
+#[command(version, after_help = EXAMPLES)]
+struct Args {
+    /// The stage whose checks to run: a stage's crate name, or a short form.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(
+        STAGE_NAMES.iter().map(|&(name, _)| name)
+    ))]
+    stage: String,
+
+    /// Check the server listening at this address.
+    #[arg(long, default_value = "127.0.0.1:5000", conflicts_with = "exec")]
+    addr: String,
+
+    /// Start the server with this command (run by the shell) on a free port
+    /// of 127.0.0.1, `--port N` appended or N put in place of `{port}`; it is
+    /// stopped when the checks are done.
+    #[arg(long, value_name = "COMMAND")]
+    exec: Option<String>,
+
+    /// How long the server started by --exec may take to listen.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, requires = "exec")]
+    start_timeout: u64,
+
+    /// The server's read timeout: after how long it answers a client that
+    /// sends nothing with 408. The check of that is skipped without it.
+    #[arg(long, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    read_timeout: Option<u64>,
+
+    /// List the stage's checks, each with what it proves, and run none.
+    #[arg(long)]
+    list: bool,
+
+    /// Run only this check (give it more than once for more).
+    #[arg(long, value_name = "CHECK")]
+    only: Vec<String>,
+
+    /// How to report: text for a person, or one JSON object per check.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  stage-check part5 --addr 127.0.0.1:5000
+  stage-check part5 --exec \"python3 server.py\" --read-timeout 30
+  stage-check part4 --exec \"node echo.js --listen {port}\"
+  stage-check part6 --exec \"cargo run -q -p part6-custom-parser --\" --only request_byte_by_byte
+  stage-check part5 --list";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let Some(stage) = Stage::from_name(&args.stage) else {
+        // Not reached: clap accepts only the names `from_name` knows.
+        usage_error(format!("no stage `{}`", args.stage));
+    };
+    let selected = select(stage, &args);
+    if args.list {
+        list(&selected);
+        return ExitCode::SUCCESS;
+    }
+    match check(stage, &selected, &args) {
+        Ok(tally) if tally.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("stage-check: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints `message` as clap prints a usage error, and exits with code 2.
+fn usage_error(message: String) -> ! {
+    Args::command()
+        .error(clap::error::ErrorKind::InvalidValue, message)
+        .exit()
+}
+
+/// The checks to run: those of `stage`, or those `--only` names.
+fn select(stage: Stage, args: &Args) -> Vec<&'static Check> {
+    let all = checks(stage);
+    if args.only.is_empty() {
+        return all.iter().collect();
+    }
+    args.only
+        .iter()
+        .map(|name| {
+            all.iter()
+                .find(|check| check.name == name)
+                .unwrap_or_else(|| {
+                    let names: Vec<&str> = all.iter().map(|check| check.name).collect();
+                    usage_error(format!(
+                        "no check `{name}` in {}; its checks: {}",
+                        args.stage,
+                        names.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// `--list`: one line per check, its name and what it proves.
+fn list(selected: &[&Check]) {
+    let width = selected.iter().map(|check| check.name.len()).max();
+    for check in selected {
+        let needs = match check.needs {
+            stage_check::Needs::Nothing => "",
+            stage_check::Needs::Log => " (needs --exec)",
+            stage_check::Needs::ReadTimeout => " (needs --read-timeout)",
+            stage_check::Needs::Curl => " (needs curl)",
+        };
+        let name = check.name;
+        let width = width.unwrap_or_default();
+        println!("{name:width$}  {}{needs}", check.proves);
+    }
+}
+
+/// Runs `selected` against the server `args` names or starts, printing each
+/// result as it comes. An error means no check could run.
+fn check(stage: Stage, selected: &[&Check], args: &Args) -> anyhow::Result<Tally> {
+    // The server: started here (and stopped when `server` is dropped, at the
+    // end of this function, whatever happens) or already running.
+    let mut server = None;
+    let mut target = match &args.exec {
+        Some(command_line) => {
+            let within = Duration::from_secs(args.start_timeout);
+            let started = Server::exec(command_line, within)
+                .with_context(|| format!("could not start `{command_line}`"))?;
+            let target = started.target();
+            server = Some(started);
+            target
+        }
+        None => Target {
+            addr: reach(&args.addr)?,
+            log: None,
+            read_timeout: None,
+        },
+    };
+    target.read_timeout = args.read_timeout.map(Duration::from_secs);
+
+    // Colours are written as escape codes; `anstream` drops them when
+    // stdout is not a terminal or NO_COLOR is set.
+    let mut out = anstream::stdout().lock();
+    let human = args.format == Format::Human;
+    if human {
+        let how = if server.is_some() {
+            ", started with --exec"
+        } else {
+            ""
+        };
+        let count = selected.len();
+        let checks = if count == 1 { "check" } else { "checks" };
+        writeln!(
+            out,
+            "Checking the server at {}{how}: {count} {} {checks} of {}.\n",
+            target.addr,
+            stage.describe(),
+            args.stage,
+        )?;
+    }
+    let mut tally = Tally::default();
+    for &check in selected {
+        let lines_before = server.as_ref().map_or(0, |s: &Server| s.stderr().count());
+        let started = Instant::now();
+        let outcome = run_check(check, &target);
+        let took = started.elapsed();
+        let server_said = match (&outcome, server.as_mut()) {
+            (Outcome::Failed(_), Some(server)) => server_notes(server, lines_before),
+            _ => Vec::new(),
+        };
+        let verdict = Verdict {
+            check,
+            outcome: &outcome,
+            took,
+            server_said,
+        };
+        if human {
+            write!(out, "{}", verdict.human())?;
+        } else {
+            writeln!(out, "{}", verdict.json())?;
+        }
+        out.flush()?;
+        tally.add(&outcome);
+    }
+    if human {
+        writeln!(out, "\n{tally}")?;
+    }
+    Ok(tally)
+}
+
+/// The address `text` names (`127.0.0.1:5000`, `localhost:5000`), once a
+/// connection to it succeeds: if nothing listens there, every check would
+/// fail the same way, so we say so once instead.
+fn reach(text: &str) -> anyhow::Result<SocketAddr> {
+    let addrs = text
+        .to_socket_addrs()
+        .with_context(|| format!("`{text}` is not an address like 127.0.0.1:5000"))?;
+    let mut why = io::Error::other("no address");
+    // `localhost` may stand for both 127.0.0.1 and ::1: try each.
+    for addr in addrs {
+        // The connection is closed at once, unused: a client that leaves,
+        // which any server must take in its stride.
+        match TcpStream::connect_timeout(&addr, IO_TIMEOUT) {
+            Ok(_) => return Ok(addr),
+            Err(error) => why = error,
+        }
+    }
+    bail!(
+        "nothing listens at {text} ({why}); start your server there, \
+         or give the command that starts it to --exec"
+    )
+}
+
+/// What the server said on standard error since it had said `lines_before`
+/// lines, the last few of it, and whether it has exited.
+fn server_notes(server: &mut Server, lines_before: usize) -> Vec<String> {
+    let new = server.stderr().count().saturating_sub(lines_before);
+    let mut notes = server.stderr().tail(new.min(SERVER_LINES_SHOWN));
+    if let Some(status) = server.exit_status() {
+        notes.push(format!("(the server has exited: {status})"));
+    }
+    notes
+}

@@ -1,0 +1,493 @@
+//! The command line as its users run it: the real `stage-check` binary,
+//! against our stages and against the `broken-*` examples, each a server
+//! with one named flaw that the right check must catch.
+//!
+//! The servers are binaries that `cargo test --workspace` builds before any
+//! test runs: the stages' in `target/debug/`, the examples in
+//! `target/debug/examples/`, next to this test's own binary. A narrower run
+//! (`cargo test -p stage-check --test cli`) may not build them; then, outside
+//! CI, the tests that need them say so and pass.
+//!
+//! Unix only: the tests send signals, as Ctrl-C does.
+#![cfg(unix)]
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const STAGE_CHECK: &str = env!("CARGO_BIN_EXE_stage-check");
+
+/// The longest one run of stage-check may take here.
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
+
+/// What a run of stage-check printed, and how it ended.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The lines of standard output.
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Standard output as JSON lines, one object each.
+    fn json(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}")))
+            .collect()
+    }
+
+    /// The JSON object of the check called `name`.
+    fn check(&self, name: &str) -> Value {
+        self.json()
+            .into_iter()
+            .find(|object| object["name"] == name)
+            .unwrap_or_else(|| panic!("no result for {name} in:\n{}", self.stdout))
+    }
+}
+
+/// Runs stage-check with `args` and `env`, without colours unless `env`
+/// asks for them, for at most [`RUN_DEADLINE`].
+fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let child = Command::new(STAGE_CHECK)
+        .args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stage-check runs");
+    let pid = child.id();
+    // Waiting happens on a thread, so that we can stop waiting.
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || sender.send(child.wait_with_output()));
+    let output: Output = match receiver.recv_timeout(RUN_DEADLINE) {
+        Ok(output) => output.expect("stage-check's output"),
+        Err(_) => {
+            // Like Ctrl-C: stage-check stops its server before it exits.
+            signal(pid, nix::sys::signal::Signal::SIGTERM);
+            panic!("stage-check {args:?} ran longer than {RUN_DEADLINE:?}");
+        }
+    };
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    eprintln!("$ stage-check {args:?}\n{}{}", run.stdout, run.stderr);
+    run
+}
+
+fn run(args: &[&str]) -> Run {
+    run_with_env(args, &[])
+}
+
+fn signal(pid: u32, signal: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal);
+}
+
+/// `target/debug` (or wherever this test binary was built), where cargo puts
+/// the workspace's binaries: this binary is in its `deps` folder.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the test binary is in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The binary at `relative` in the target folder, if it was built: always in
+/// CI, and outside CI a missing one makes the test say so and pass.
+fn built(relative: &str) -> Option<PathBuf> {
+    let path = target_dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    let why = format!(
+        "{} is not built: run `cargo test --workspace`",
+        path.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("not run: {why}");
+    None
+}
+
+/// The command line for --exec that starts the binary at `relative`,
+/// quoted for the shell.
+fn command_line(relative: &str) -> Option<String> {
+    built(relative).map(|path| format!("'{}'", path.display()))
+}
+
+fn example(name: &str) -> Option<String> {
+    command_line(&format!("examples/{name}"))
+}
+
+/// A port of 127.0.0.1 that nothing listens on.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// Runs `check` of `stage` against the example `server` and asserts that
+/// it fails, showing the exchange and a hint.
+fn assert_catches(server: &str, stage: &str, check: &str) {
+    let Some(server) = example(server) else {
+        return;
+    };
+    let run = run(&[stage, "--exec", &server, "--only", check]);
+    assert_eq!(run.code, Some(1), "a failed check exits with 1");
+    let lines = run.lines();
+    let fail = lines
+        .iter()
+        .position(|line| *line == format!("FAIL  {check}"))
+        .unwrap_or_else(|| panic!("no `FAIL  {check}` line"));
+    let block = lines[fail + 1..].join("\n");
+    for label in ["checks:", "received:", "expected:", "hint:"] {
+        assert!(block.contains(label), "no {label} in the failure");
+    }
+    assert!(block.contains("(book: "), "the hint points to the book");
+    assert_eq!(lines.last(), Some(&"0 passed, 1 failed"));
+}
+
+#[test]
+fn a_head_without_its_empty_line_is_caught() {
+    assert_catches("broken-no-empty-line", "part5", "well_formed_response");
+}
+
+#[test]
+fn silence_on_bad_input_is_caught() {
+    assert_catches("broken-silent-on-bad-input", "part5", "bad_request_line");
+}
+
+#[test]
+fn spinning_when_a_client_leaves_is_caught() {
+    assert_catches(
+        "broken-spins-when-client-leaves",
+        "part5",
+        "client_leaves_early",
+    );
+}
+
+#[test]
+fn serving_one_client_at_a_time_is_caught() {
+    // This server prints no `Listening on` line: found by its port.
+    assert_catches(
+        "broken-one-client-at-a-time",
+        "part4-tcp-echo",
+        "echo_clients_in_parallel",
+    );
+}
+
+#[test]
+fn answering_before_the_body_is_caught_in_a_full_json_run() {
+    let Some(server) = example("broken-answers-before-body") else {
+        return;
+    };
+    let server = format!("{server} --read-timeout 1");
+    let run = run(&[
+        "part5",
+        "--exec",
+        &server,
+        "--read-timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let all = stage_check::checks(stage_check::Stage::Http).len();
+    assert_eq!(run.json().len(), all, "one line per check, nothing else");
+    let failed = run.check("answer_after_body");
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(
+        failed["expected"],
+        "no answer yet, while 5 of the 10 body bytes are still to come"
+    );
+    assert!(
+        failed["sent"]
+            .as_str()
+            .unwrap()
+            .starts_with("b\"POST / HTTP/1.1\\r\\n")
+    );
+    assert!(
+        failed["received"]
+            .as_str()
+            .unwrap()
+            .starts_with("b\"HTTP/1.1 200 OK")
+    );
+    assert!(failed["hint"].as_str().unwrap().contains("Content-Length"));
+    assert!(failed["proves"].is_string() && failed["seconds"].is_number());
+    // With --exec the log is there, and --read-timeout was given: all ran.
+    assert_eq!(run.check("transcript")["outcome"], "passed");
+    assert_eq!(run.check("quiet_client_timed_out")["outcome"], "passed");
+}
+
+#[test]
+fn our_http_stage_passes_every_check() {
+    let Some(stage) = command_line("part5-oo-session") else {
+        return;
+    };
+    let server = format!("{stage} --read-timeout 1");
+    let run = run(&[
+        "part5-oo-session",
+        "--exec",
+        &server,
+        "--read-timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(0));
+    for result in run.json() {
+        // Only a machine without curl skips anything.
+        let skipped_for_curl = result["outcome"] == "skipped"
+            && result["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("curl");
+        assert!(
+            result["outcome"] == "passed" || skipped_for_curl,
+            "{result}"
+        );
+    }
+}
+
+#[test]
+fn our_echo_stage_passes_every_check() {
+    let Some(stage) = command_line("part4-tcp-echo") else {
+        return;
+    };
+    let run = run(&["part4-tcp-echo", "--exec", &stage]);
+    assert_eq!(run.code, Some(0));
+    let lines = run.lines();
+    assert!(lines[0].starts_with("Checking the server at 127.0.0.1:"));
+    let passed = lines
+        .iter()
+        .filter(|line| line.starts_with("PASS  "))
+        .count();
+    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    assert_eq!(passed, all);
+    assert_eq!(
+        lines.last(),
+        Some(&format!("{all} passed, 0 failed").as_str())
+    );
+}
+
+#[test]
+fn a_server_already_running_is_checked_without_its_log() {
+    let Some(stage) = built("part4-tcp-echo") else {
+        return;
+    };
+    let mut command = Command::new(stage);
+    command.args(["--port", "0"]);
+    let server = stage_check::Server::start(command).expect("the stage starts");
+    let addr = server.addr().to_string();
+    let run = run(&["part4", "--addr", &addr]);
+    assert_eq!(run.code, Some(0), "a skip is no failure");
+    assert!(
+        run.stdout
+            .contains("SKIP  echo_transcript: needs the server's log: start it with --exec")
+    );
+    assert_eq!(run.lines().last(), Some(&"6 passed, 0 failed, 1 skipped"));
+}
+
+#[test]
+fn nothing_listening_is_one_line_and_exit_code_2() {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let run = run(&["part5", "--addr", &addr]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.stdout, "", "no check ran");
+    assert_eq!(run.stderr.lines().count(), 1);
+    assert!(
+        run.stderr
+            .starts_with(&format!("stage-check: nothing listens at {addr}"))
+    );
+}
+
+#[test]
+fn a_server_that_exits_says_why() {
+    let command = ": {port}; echo 'no such option' >&2; exit 3";
+    let run = run(&["part4", "--exec", command]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr
+            .contains("exited (exit status: 3) before listening")
+    );
+    assert!(run.stderr.contains("no such option"), "its stderr is shown");
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let unknown_check = run(&["part4", "--only", "echo_nothing"]);
+    assert_eq!(unknown_check.code, Some(2));
+    assert!(
+        unknown_check
+            .stderr
+            .contains("no check `echo_nothing` in part4")
+    );
+    assert!(
+        unknown_check
+            .stderr
+            .contains("echo_one_message, echo_many_messages")
+    );
+    assert_eq!(run(&["part9"]).code, Some(2));
+    assert_eq!(
+        run(&["part5", "--addr", "127.0.0.1:1", "--exec", "x"]).code,
+        Some(2)
+    );
+    assert_eq!(run(&["part5", "--read-timeout", "0"]).code, Some(2));
+}
+
+#[test]
+fn help_and_list_describe_the_tool_and_the_checks() {
+    let help = run(&["--help"]);
+    assert_eq!(help.code, Some(0));
+    for option in [
+        "--addr",
+        "--exec",
+        "--list",
+        "--only",
+        "--read-timeout",
+        "--format",
+    ] {
+        assert!(
+            help.stdout.contains(option),
+            "--help says nothing of {option}"
+        );
+    }
+    let list = run(&["part4-tcp-echo", "--list"]);
+    assert_eq!(list.code, Some(0));
+    let lines = list.lines();
+    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    assert_eq!(lines.len(), all, "one line per check");
+    assert!(lines[0].starts_with("echo_one_message  "));
+    assert!(lines[all - 1].ends_with("(needs --exec)"));
+    let one = run(&["part5", "--list", "--only", "quiet_client_timed_out"]);
+    assert_eq!(one.lines().len(), 1);
+    assert!(one.stdout.contains("(needs --read-timeout)"));
+}
+
+#[test]
+fn colours_only_when_wanted() {
+    let Some(server) = example("broken-one-client-at-a-time") else {
+        return;
+    };
+    let args = ["part4", "--exec", &server, "--only", "echo_one_message"];
+    let escape = "\x1b[";
+    assert!(!run(&args).stdout.contains(escape), "none into a pipe");
+    let forced = run_with_env(&args, &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains(escape), "CLICOLOR_FORCE forces them");
+    let both = run_with_env(&args, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!both.stdout.contains(escape), "NO_COLOR wins");
+}
+
+/// Every process a server started is stopped: after the run, when it fails
+/// to start, and on Ctrl-C. (Linux only: they read `/proc`.)
+#[cfg(target_os = "linux")]
+mod processes {
+    use super::*;
+
+    /// Whether process `pid` still runs (a zombie, dead but not yet waited
+    /// for, counts as stopped).
+    fn running(pid: &str) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // The state follows the command's name, which is in parentheses.
+        let state = stat.rsplit(") ").next().unwrap_or_default();
+        !state.starts_with('Z')
+    }
+
+    /// Waits until `path` holds a line, for at most ten seconds.
+    fn read_when_written(path: &Path) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if text.ends_with('\n') {
+                return text.trim().to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never written",
+                path.display()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A command line for --exec that never listens: it writes its own process
+    /// id to `leader`, starts a child of its own that writes its id to
+    /// `child`, then sleeps. (`: {port}` takes the port, and does nothing.)
+    fn never_listening(dir: &Path) -> String {
+        let (leader, child) = (dir.join("leader"), dir.join("child"));
+        format!(
+            ": {{port}}; echo $$ > '{}'; sleep 60 & echo $! > '{}'; exec sleep 60",
+            leader.display(),
+            child.display()
+        )
+    }
+
+    /// A folder of its own for `test`, emptied.
+    fn scratch(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("stage-check-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        dir
+    }
+
+    #[test]
+    fn a_server_that_never_listens_is_stopped_with_all_it_started() {
+        let dir = scratch("never-listens");
+        let run = run(&[
+            "part4",
+            "--exec",
+            &never_listening(&dir),
+            "--start-timeout",
+            "1",
+        ]);
+        assert_eq!(run.code, Some(2));
+        assert!(run.stderr.contains("nothing listened on 127.0.0.1:"));
+        for pid in ["leader", "child"].map(|name| read_when_written(&dir.join(name))) {
+            assert!(!running(&pid), "process {pid} was left running");
+        }
+    }
+
+    #[test]
+    fn ctrl_c_stops_the_server_with_all_it_started() {
+        let dir = scratch("ctrl-c");
+        let command = never_listening(&dir);
+        let mut child = Command::new(STAGE_CHECK)
+            .args(["part4", "--exec", &command, "--start-timeout", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("stage-check runs");
+        let pids = ["leader", "child"].map(|name| read_when_written(&dir.join(name)));
+        signal(child.id(), nix::sys::signal::Signal::SIGINT);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("stage-check's status") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("stage-check did not stop on Ctrl-C");
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(130));
+        for pid in pids {
+            assert!(!running(&pid), "process {pid} was left running");
+        }
+    }
+}
