@@ -56,6 +56,7 @@ use common::parser::{Framing, MAX_HEAD_BYTES, MAX_HEADERS, ParseError, Protocol}
 
 pub mod split_buffer;
 pub use split_buffer::SplitBuffer;
+use split_buffer::find_byte;
 
 /// Where the parser is in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,9 +147,10 @@ impl<P: Protocol> HttpRequestParser<P> {
             if self.head_bytes > MAX_HEAD_BYTES {
                 return Err(ParseError::HeadTooLarge);
             }
-            // Lines end in CRLF; like httparse (and as RFC 9112, section 2.2,
-            // allows) we accept a bare LF too. A CR anywhere else in the
-            // line is a control character, and refused below.
+            // Lines end in CRLF. We cut at the LF and take the CR off, so
+            // that a bare LF ends a line too, as in httparse (RFC 9112,
+            // section 2.2, allows it). A CR anywhere else in the line is a
+            // control character, and refused below.
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             self.parse_line(line)?;
             if !matches!(self.state, State::RequestLine | State::Headers) {
@@ -246,10 +248,7 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
     // A target is visible ASCII. Like httparse, we also let through bytes
     // above 127 as long as they make valid UTF-8: some clients send
     // unencoded UTF-8 paths.
-    if target.is_empty()
-        || !target.iter().all(|&b| is_target_byte(b))
-        || std::str::from_utf8(target).is_err()
-    {
+    if target.is_empty() || !all(target, is_target_byte) || std::str::from_utf8(target).is_err() {
         return Err(ParseError::BadRequest("malformed request line"));
     }
     // Only 1.0 and 1.1, like httparse. (RFC 9112 would have a server treat
@@ -271,18 +270,18 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
 /// obsolete "line folding", a continuation of the previous header, which
 /// RFC 9112 (section 5.2) lets a server refuse, and httparse refuses.
 fn parse_header(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
-    // The name runs up to the first byte that is not a token character,
-    // which must be the colon: no space before it (RFC 9112, section 5.1).
-    let name_length = line.iter().position(|&b| !is_tchar(b));
-    let Some(name_length @ 1..) = name_length else {
-        return Err(ParseError::BadRequest("malformed header name"));
+    // The name runs up to the first colon, and is a token: no space before
+    // the colon (RFC 9112, section 5.1), which is how a header name that
+    // is not the one meant gets past a proxy.
+    let Some(colon) = find_byte(line, b':') else {
+        return Err(ParseError::BadRequest("header line without a colon"));
     };
-    if line[name_length] != b':' {
+    let name = &line[..colon];
+    if name.is_empty() || !all(name, is_tchar) {
         return Err(ParseError::BadRequest("malformed header name"));
     }
-    let name = &line[..name_length];
-    let value = trim_whitespace(&line[name_length + 1..]);
-    if !value.iter().all(|&b| is_value_byte(b)) {
+    let value = trim_whitespace(&line[colon + 1..]);
+    if !all(value, is_value_byte) {
         return Err(ParseError::BadRequest("malformed header value"));
     }
     Ok((name, value))
@@ -299,6 +298,16 @@ fn trim_whitespace(bytes: &[u8]) -> &[u8] {
         }
         None => &[],
     }
+}
+
+/// Whether every byte of `bytes` passes `test`.
+///
+/// The same as `bytes.iter().all(|&b| test(b))`, but without stopping at the
+/// first failure. That sounds slower, and is faster: a loop with no early
+/// exit is one the compiler can turn into vector instructions, testing 16
+/// or 32 bytes at a time. (A bad byte is rare: most requests are fine.)
+fn all(bytes: &[u8], test: fn(u8) -> bool) -> bool {
+    bytes.iter().fold(true, |ok, &b| ok & test(b))
 }
 
 /// Whether `b` may appear in a method or a header name: a "tchar" of
