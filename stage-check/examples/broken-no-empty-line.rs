@@ -17,6 +17,7 @@ use std::io::{self, Write};
 use std::net::TcpStream;
 
 mod learner;
+use learner::Response;
 
 fn main() -> io::Result<()> {
     learner::serve_http(learner::Steps {
@@ -27,21 +28,20 @@ fn main() -> io::Result<()> {
 
 /// FLAW: the head's lines are joined with CRLF and the last one is ended,
 /// but no empty line follows: the body comes straight after the last header.
-fn write_response(
-    stream: &mut TcpStream,
-    status: u16,
-    body: &[u8],
-    head_only: bool,
-) -> io::Result<()> {
+fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
     let lines = [
-        format!("HTTP/1.1 {status} {}", learner::reason(status)),
-        format!("Content-Length: {}", body.len()),
+        format!(
+            "HTTP/1.1 {} {}",
+            response.status,
+            learner::reason(response.status)
+        ),
+        format!("Content-Length: {}", response.body.len()),
         "Connection: close".to_string(),
     ];
-    let mut response = lines.join("\r\n").into_bytes();
-    response.extend_from_slice(b"\r\n");
-    if !head_only {
-        response.extend_from_slice(body);
+    let mut bytes = lines.join("\r\n").into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    if !response.head_only {
+        bytes.extend_from_slice(response.body);
     }
-    stream.write_all(&response)
+    stream.write_all(&bytes)
 }

@@ -215,7 +215,15 @@ pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
                 }
                 match run_check(check, &target) {
                     Outcome::Passed => Ok(()),
-                    Outcome::Failed(failure) => Err(failure.report(check.hint).into()),
+                    Outcome::Failed(failure) => {
+                        // A panic or an error the server printed explains a lot.
+                        let mut report = failure.report(check.hint);
+                        for line in server.stderr().tail(10) {
+                            report.push_str("\nserver:   ");
+                            report.push_str(&line);
+                        }
+                        Err(report.into())
+                    }
                     Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),
                 }
             })
@@ -228,3 +236,38 @@ pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
 /// The read timeout our own stages run with in their tests: short, so the
 /// timeout check waits little.
 const TEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_name_is_known() {
+        for &(name, stage) in STAGE_NAMES {
+            assert_eq!(Stage::from_name(name), Some(stage));
+        }
+        assert_eq!(Stage::from_name("part9"), None);
+    }
+
+    #[test]
+    fn the_timeout_check_may_wait_out_the_read_timeout() {
+        let mut target = Target {
+            addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            log: None,
+            read_timeout: Some(Duration::from_secs(30)),
+        };
+        for check in checks(Stage::Http) {
+            let expected = match check.needs {
+                Needs::ReadTimeout => CHECK_DEADLINE + Duration::from_secs(30),
+                _ => CHECK_DEADLINE,
+            };
+            assert_eq!(check.deadline(&target), expected, "{}", check.name);
+        }
+        target.read_timeout = None;
+        assert!(
+            checks(Stage::Http)
+                .iter()
+                .all(|check| check.deadline(&target) == CHECK_DEADLINE)
+        );
+    }
+}

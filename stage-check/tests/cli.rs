@@ -139,6 +139,21 @@ fn free_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
+/// Runs every check of `stage`, the timeout check included, against the
+/// server `command_line` starts with a read timeout of one second, as JSON.
+fn run_all_as_json(stage: &str, command_line: &str) -> Run {
+    let server = format!("{command_line} --read-timeout 1");
+    run(&[
+        stage,
+        "--exec",
+        &server,
+        "--read-timeout",
+        "1",
+        "--format",
+        "json",
+    ])
+}
+
 /// Runs `check` of `stage` against the example `server` and asserts that
 /// it fails, showing the exchange and a hint.
 fn assert_catches(server: &str, stage: &str, check: &str) {
@@ -194,38 +209,20 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
     let Some(server) = example("broken-answers-before-body") else {
         return;
     };
-    let server = format!("{server} --read-timeout 1");
-    let run = run(&[
-        "part5",
-        "--exec",
-        &server,
-        "--read-timeout",
-        "1",
-        "--format",
-        "json",
-    ]);
+    let run = run_all_as_json("part5", &server);
     assert_eq!(run.code, Some(1));
     let all = stage_check::checks(stage_check::Stage::Http).len();
     assert_eq!(run.json().len(), all, "one line per check, nothing else");
     let failed = run.check("answer_after_body");
-    assert_eq!(failed["outcome"], "failed");
+    let text = |key: &str| failed[key].as_str().unwrap_or_default().to_string();
+    assert_eq!(text("outcome"), "failed");
     assert_eq!(
-        failed["expected"],
+        text("expected"),
         "no answer yet, while 5 of the 10 body bytes are still to come"
     );
-    assert!(
-        failed["sent"]
-            .as_str()
-            .unwrap()
-            .starts_with("b\"POST / HTTP/1.1\\r\\n")
-    );
-    assert!(
-        failed["received"]
-            .as_str()
-            .unwrap()
-            .starts_with("b\"HTTP/1.1 200 OK")
-    );
-    assert!(failed["hint"].as_str().unwrap().contains("Content-Length"));
+    assert!(text("sent").starts_with("b\"POST / HTTP/1.1\\r\\n"));
+    assert!(text("received").starts_with("b\"HTTP/1.1 200 OK"));
+    assert!(text("hint").contains("Content-Length"));
     assert!(failed["proves"].is_string() && failed["seconds"].is_number());
     // With --exec the log is there, and --read-timeout was given: all ran.
     assert_eq!(run.check("transcript")["outcome"], "passed");
@@ -237,16 +234,7 @@ fn our_http_stage_passes_every_check() {
     let Some(stage) = command_line("part5-oo-session") else {
         return;
     };
-    let server = format!("{stage} --read-timeout 1");
-    let run = run(&[
-        "part5-oo-session",
-        "--exec",
-        &server,
-        "--read-timeout",
-        "1",
-        "--format",
-        "json",
-    ]);
+    let run = run_all_as_json("part5-oo-session", &stage);
     assert_eq!(run.code, Some(0));
     for result in run.json() {
         // Only a machine without curl skips anything.

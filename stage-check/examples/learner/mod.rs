@@ -59,9 +59,27 @@ pub struct Steps {
     pub complete: fn(head_length: usize, content_length: usize, received: usize) -> bool,
     /// Answers a request that cannot be read, with `status` and `why`.
     pub refuse: fn(&Steps, &mut TcpStream, u16, &str) -> io::Result<()>,
-    /// Writes a response: its status, its body, and whether to leave the
-    /// body out (for `HEAD`, while still saying its length).
-    pub write_response: fn(&mut TcpStream, u16, &[u8], bool) -> io::Result<()>,
+    /// Writes a response.
+    pub write_response: fn(&mut TcpStream, &Response) -> io::Result<()>,
+}
+
+/// A response to write.
+pub struct Response<'a> {
+    pub status: u16,
+    pub body: &'a [u8],
+    /// Leave the body out (the answer to `HEAD`), but still say its length.
+    pub head_only: bool,
+}
+
+impl Response<'_> {
+    /// A response with `body` in full.
+    fn new(status: u16, body: &[u8]) -> Response<'_> {
+        Response {
+            status,
+            body,
+            head_only: false,
+        }
+    }
 }
 
 /// Every step done right.
@@ -127,14 +145,14 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
             Ok(true) => {}
             Ok(false) => return Ok(()), // The client left: nothing to answer.
             Err(error) if is_timeout(&error) => {
-                return (steps.write_response)(stream, 408, b"Too slow.", false);
+                return (steps.write_response)(stream, &Response::new(408, b"Too slow."));
             }
             Err(error) => return Err(error),
         }
         if head_length.is_none() {
             head_length = find(&received, b"\r\n\r\n").map(|end| end + 4);
             if head_length.is_none() && received.len() > MAX_HEAD {
-                return (steps.write_response)(stream, 431, b"Head too large.", false);
+                return (steps.write_response)(stream, &Response::new(431, b"Head too large."));
             }
             if let Some(length) = head_length {
                 let parsed = match parse_head(&received[..length]) {
@@ -142,7 +160,7 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
                     Err((status, why)) => return (steps.refuse)(steps, stream, status, why),
                 };
                 if parsed.content_length > MAX_BODY {
-                    return (steps.write_response)(stream, 413, b"Body too large.", false);
+                    return (steps.write_response)(stream, &Response::new(413, b"Body too large."));
                 }
                 if parsed.expects_continue && received.len() < length + parsed.content_length {
                     stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
@@ -155,7 +173,12 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
         };
         if (steps.complete)(length, request.content_length, received.len()) {
             println!("Received request completely.");
-            (steps.write_response)(stream, 200, PAGE, request.method == "HEAD")?;
+            let page = Response {
+                status: 200,
+                body: PAGE,
+                head_only: request.method == "HEAD",
+            };
+            (steps.write_response)(stream, &page)?;
             println!("Response sent.");
             return Ok(());
         }
@@ -178,23 +201,19 @@ fn complete(head_length: usize, content_length: usize, received: usize) -> bool 
 }
 
 fn refuse(steps: &Steps, stream: &mut TcpStream, status: u16, why: &str) -> io::Result<()> {
-    (steps.write_response)(stream, status, why.as_bytes(), false)
+    (steps.write_response)(stream, &Response::new(status, why.as_bytes()))
 }
 
-fn write_response(
-    stream: &mut TcpStream,
-    status: u16,
-    body: &[u8],
-    head_only: bool,
-) -> io::Result<()> {
+fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        reason(status),
-        body.len()
+        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        response.status,
+        reason(response.status),
+        response.body.len()
     );
     stream.write_all(head.as_bytes())?;
-    if !head_only {
-        stream.write_all(body)?;
+    if !response.head_only {
+        stream.write_all(response.body)?;
     }
     Ok(())
 }
