@@ -163,6 +163,10 @@ impl Conn {
     pub fn read_to_close(&mut self, within: Duration) -> Result<(), Failure> {
         match self.read_while(within, |_| false) {
             Ok(true) => Ok(()),
+            Ok(false) if self.received.is_empty() => Err(self.fail(format!(
+                "an answer within {} s; the server sent nothing and kept the connection open",
+                within.as_secs_f32()
+            ))),
             Ok(false) => Err(self.fail(format!(
                 "the server to close the connection within {} s after its answer",
                 within.as_secs_f32()

@@ -217,11 +217,8 @@ pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
                     Outcome::Passed => Ok(()),
                     Outcome::Failed(failure) => {
                         // A panic or an error the server printed explains a lot.
-                        let mut report = failure.report(check.hint);
-                        for line in server.stderr().tail(10) {
-                            report.push_str("\nserver:   ");
-                            report.push_str(&line);
-                        }
+                        let said = server.stderr().tail(server::SHOWN_LINES);
+                        let report = failure.report(check.hint) + &report::server_said(&said);
                         Err(report.into())
                     }
                     Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),

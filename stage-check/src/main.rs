@@ -38,10 +38,7 @@ use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, ValueEnum};
 use stage_check::conn::IO_TIMEOUT;
 use stage_check::report::{Tally, Verdict};
-use stage_check::{Check, Outcome, STAGE_NAMES, Server, Stage, Target, checks, run_check};
-
-/// How many of the server's lines on standard error a failure shows.
-const SERVER_LINES_SHOWN: usize = 10;
+use stage_check::{Check, Needs, Outcome, STAGE_NAMES, Server, Stage, Target, checks, run_check};
 
 /// Check a server, yours in any language, against a stage's checks.
 ///
@@ -106,6 +103,8 @@ Examples:
   stage-check part5 --list";
 
 fn main() -> ExitCode {
+    // On a usage error (or --help), `parse` prints and exits by itself: with
+    // code 2 for an error, as promised above.
     let args = Args::parse();
     let Some(stage) = Stage::from_name(&args.stage) else {
         // Not reached: clap accepts only the names `from_name` knows.
@@ -127,6 +126,7 @@ fn main() -> ExitCode {
 }
 
 /// Prints `message` as clap prints a usage error, and exits with code 2.
+/// (`!` means it never returns, so it fits wherever a value is expected.)
 fn usage_error(message: String) -> ! {
     Args::command()
         .error(clap::error::ErrorKind::InvalidValue, message)
@@ -158,25 +158,29 @@ fn select(stage: Stage, args: &Args) -> Vec<&'static Check> {
 
 /// `--list`: one line per check, its name and what it proves.
 fn list(selected: &[&Check]) {
-    let width = selected.iter().map(|check| check.name.len()).max();
+    let width = selected
+        .iter()
+        .map(|check| check.name.len())
+        .max()
+        .unwrap_or(0);
     for check in selected {
         let needs = match check.needs {
-            stage_check::Needs::Nothing => "",
-            stage_check::Needs::Log => " (needs --exec)",
-            stage_check::Needs::ReadTimeout => " (needs --read-timeout)",
-            stage_check::Needs::Curl => " (needs curl)",
+            Needs::Nothing => "",
+            Needs::Log => " (needs --exec)",
+            Needs::ReadTimeout => " (needs --read-timeout)",
+            Needs::Curl => " (needs curl)",
         };
-        let name = check.name;
-        let width = width.unwrap_or_default();
-        println!("{name:width$}  {}{needs}", check.proves);
+        println!("{:width$}  {}{needs}", check.name, check.proves);
     }
 }
 
 /// Runs `selected` against the server `args` names or starts, printing each
 /// result as it comes. An error means no check could run.
 fn check(stage: Stage, selected: &[&Check], args: &Args) -> anyhow::Result<Tally> {
-    // The server: started here (and stopped when `server` is dropped, at the
-    // end of this function, whatever happens) or already running.
+    // The server: started here, or already running. One we started is
+    // stopped when `server` is dropped, at the end of this function however
+    // it ends (an early `?` included), or on Ctrl-C by the handler that
+    // `Server` sets up.
     let mut server = None;
     let mut target = match &args.exec {
         Some(command_line) => {
@@ -272,7 +276,9 @@ fn reach(text: &str) -> anyhow::Result<SocketAddr> {
 /// lines, the last few of it, and whether it has exited.
 fn server_notes(server: &mut Server, lines_before: usize) -> Vec<String> {
     let new = server.stderr().count().saturating_sub(lines_before);
-    let mut notes = server.stderr().tail(new.min(SERVER_LINES_SHOWN));
+    let mut notes = server
+        .stderr()
+        .tail(new.min(stage_check::server::SHOWN_LINES));
     if let Some(status) = server.exit_status() {
         notes.push(format!("(the server has exited: {status})"));
     }

@@ -41,10 +41,7 @@ impl Verdict<'_> {
             Outcome::Failed(failure) => {
                 let mut block = format!("checks:   {}\n", self.check.proves);
                 block.push_str(&failure.report(self.check.hint));
-                for line in &self.server_said {
-                    block.push_str("\nserver:   ");
-                    block.push_str(line);
-                }
+                block.push_str(&server_said(&self.server_said));
                 let indented = block.replace('\n', "\n      ");
                 format!("{FAILED}FAIL{FAILED:#}  {name}\n      {indented}\n")
             }
@@ -84,6 +81,22 @@ impl Verdict<'_> {
         object["outcome"] = outcome.into();
         object.to_string()
     }
+}
+
+/// What the server printed on standard error, to follow a failure's report:
+/// `server:   ` before the first line, the others aligned under it. Empty
+/// when it printed nothing.
+pub fn server_said(lines: &[String]) -> String {
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        text.push_str(if i == 0 {
+            "\nserver:   "
+        } else {
+            "\n          "
+        });
+        text.push_str(line);
+    }
+    text
 }
 
 /// How many checks passed, failed, were skipped.
@@ -164,7 +177,8 @@ mod tests {
     #[test]
     fn a_failure_shows_the_exchange_indented() {
         let outcome = failure();
-        let text = plain(&verdict(&outcome, vec!["Traceback".into()]).human());
+        let said = vec!["Traceback".into(), "  File".into()];
+        let text = plain(&verdict(&outcome, said).human());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "FAIL  echo_one_message");
         assert_eq!(lines[1], "      checks:   a message comes back unchanged");
@@ -172,6 +186,7 @@ mod tests {
         assert_eq!(lines[3], "      received: b\"HELLO\\r\\n\\\"\"");
         assert!(lines[5].starts_with("      hint:     Send back exactly"));
         assert_eq!(lines[6], "      server:   Traceback");
+        assert_eq!(lines[7], "                  File");
     }
 
     #[test]

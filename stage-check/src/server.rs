@@ -27,7 +27,7 @@ pub const START_DEADLINE: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(50);
 
 /// How many of the server's last lines on standard error a failure shows.
-const SHOWN_LINES: usize = 10;
+pub const SHOWN_LINES: usize = 10;
 
 /// A server started as a child process. Dropping it stops the process (and
 /// what it started), so a test that fails, or panics, leaves no server behind.
@@ -226,13 +226,13 @@ fn listening_line(lines: &[String], strict: bool) -> Option<Result<SocketAddr, S
         .find(|parsed| strict || parsed.is_ok())
 }
 
-/// Where to connect to a server that listens on `addr`: a server listening on
-/// every address (`0.0.0.0`) is reached through the loopback one.
+/// Where to connect to a server that says it listens on `addr`: the
+/// loopback address, on its port. Checks stay on this machine, and a server
+/// listening on every address (`0.0.0.0`) is reached there too.
 fn loopback(addr: SocketAddr) -> SocketAddr {
     match addr {
-        SocketAddr::V4(v4) if v4.ip().is_unspecified() => (Ipv4Addr::LOCALHOST, v4.port()).into(),
-        SocketAddr::V6(v6) if v6.ip().is_unspecified() => (Ipv6Addr::LOCALHOST, v6.port()).into(),
-        addr => addr,
+        SocketAddr::V4(v4) => (Ipv4Addr::LOCALHOST, v4.port()).into(),
+        SocketAddr::V6(v6) => (Ipv6Addr::LOCALHOST, v6.port()).into(),
     }
 }
 
@@ -481,9 +481,15 @@ mod tests {
             listening_line(&ours, false),
             Some(Ok("127.0.0.1:5000".parse().unwrap()))
         );
-        assert_eq!(
-            loopback("0.0.0.0:80".parse().unwrap()),
-            "127.0.0.1:80".parse().unwrap()
-        );
+        for (announced, reached) in [
+            ("0.0.0.0:80", "127.0.0.1:80"),
+            ("192.168.1.5:80", "127.0.0.1:80"),
+            ("[::]:80", "[::1]:80"),
+        ] {
+            assert_eq!(
+                loopback(announced.parse().unwrap()),
+                reached.parse().unwrap()
+            );
+        }
     }
 }

@@ -49,7 +49,9 @@ pub fn listen() -> io::Result<(TcpListener, Duration)> {
     Ok((listener, Duration::from_secs(options.read_timeout.max(1))))
 }
 
-/// The steps of reading and answering a request.
+/// The steps of reading and answering a request. All are plain functions,
+/// so `Steps` is `Copy`: each connection's thread gets a copy of its own.
+#[derive(Clone, Copy)]
 pub struct Steps {
     /// Reads once from the client into `received`. `Ok(false)` when the
     /// client has closed its side.
@@ -94,11 +96,9 @@ pub const RIGHT: Steps = Steps {
 pub fn serve_http(steps: Steps) -> io::Result<()> {
     let (listener, read_timeout) = listen()?;
     println!("Listening on {}", listener.local_addr()?);
-    // `steps` lives as long as the program: every thread may borrow it.
-    let steps: &'static Steps = Box::leak(Box::new(steps));
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
-        thread::spawn(move || connection(stream, read_timeout, |stream| session(steps, stream)));
+        thread::spawn(move || connection(stream, read_timeout, |stream| session(&steps, stream)));
     }
     Ok(())
 }
@@ -186,6 +186,7 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
     Ok(())
 }
 
+/// The right `receive`: a read of zero bytes means the client closed.
 pub fn receive(stream: &mut TcpStream, received: &mut Vec<u8>) -> io::Result<bool> {
     let mut buffer = [0u8; READ_SIZE];
     let n = stream.read(&mut buffer)?;
