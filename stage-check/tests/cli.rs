@@ -385,15 +385,21 @@ fn colours_only_when_wanted() {
 mod processes {
     use super::*;
 
-    /// Whether process `pid` still runs (a zombie, dead but not yet waited
-    /// for, counts as stopped).
-    fn running(pid: &str) -> bool {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return false;
-        };
-        // The state follows the command's name, which is in parentheses.
-        let state = stat.rsplit(") ").next().unwrap_or_default();
-        !state.starts_with('Z')
+    /// Asserts that process `pid` stops within a few seconds (a signal
+    /// takes effect soon, not at once). A zombie, dead but not yet waited
+    /// for, counts as stopped.
+    fn assert_stops(pid: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The state follows the command's name, which is in parentheses.
+            let state = stat.rsplit(") ").next().unwrap_or_default();
+            if stat.is_empty() || state.starts_with('Z') {
+                return;
+            }
+            assert!(Instant::now() < deadline, "process {pid} was left running");
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Waits until `path` holds a line, for at most ten seconds.
@@ -446,7 +452,7 @@ mod processes {
         assert_eq!(run.code, Some(2));
         assert!(run.stderr.contains("nothing listened on 127.0.0.1:"));
         for pid in ["leader", "child"].map(|name| read_when_written(&dir.join(name))) {
-            assert!(!running(&pid), "process {pid} was left running");
+            assert_stops(&pid);
         }
     }
 
@@ -475,7 +481,7 @@ mod processes {
         };
         assert_eq!(status.code(), Some(130));
         for pid in pids {
-            assert!(!running(&pid), "process {pid} was left running");
+            assert_stops(&pid);
         }
     }
 }
