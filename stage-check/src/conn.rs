@@ -312,6 +312,13 @@ pub fn parse_response(bytes: &[u8], head_only: bool) -> Result<Response, String>
     Ok(response)
 }
 
+/// The status code of the response in `bytes`, if they start with a
+/// well-formed status line.
+pub fn status_of(bytes: &[u8]) -> Option<u16> {
+    let line_end = bytes.windows(2).position(|w| w == b"\r\n")?;
+    parse_status_line(std::str::from_utf8(&bytes[..line_end]).ok()?)
+}
+
 /// The status code of a line like `HTTP/1.1 200 OK`.
 fn parse_status_line(line: &str) -> Option<u16> {
     let rest = line.strip_prefix("HTTP/1.")?;

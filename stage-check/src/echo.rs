@@ -60,9 +60,13 @@ pub const CHECKS: &[Check] = &[
 fn echo(conn: &mut Conn, message: &[u8]) -> Result<(), Failure> {
     let before = conn.received().len();
     conn.send(message)?;
-    conn.read_until_length(before + message.len(), IO_TIMEOUT)?;
-    if &conn.received()[before..] != message {
-        return Err(conn.fail(format!("{} back", shown(message))));
+    let back = conn.read_until_length(before + message.len(), IO_TIMEOUT);
+    if back.is_err() || &conn.received()[before..] != message {
+        return Err(conn.fail(format!(
+            "{} back within {} s",
+            shown(message),
+            IO_TIMEOUT.as_secs()
+        )));
     }
     Ok(())
 }

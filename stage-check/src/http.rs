@@ -6,7 +6,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use crate::conn::{Conn, Failure, IO_TIMEOUT, Response, parse_response, shown};
+use crate::conn::{Conn, Failure, IO_TIMEOUT, Response, parse_response, shown, status_of};
 use crate::{Check, Needs, Target};
 
 /// The request curl sends in the post, byte for byte.
@@ -208,6 +208,10 @@ fn exchange(addr: SocketAddr, request: &[u8]) -> Result<Conn, Failure> {
 
 /// Reads what `conn` received as one well-formed response with `status`.
 fn response(conn: &Conn, status: u16, head_only: bool) -> Result<Response, Failure> {
+    // The status first: a 200 to a bad request is the news, not its format.
+    if let Some(actual) = status_of(conn.received()).filter(|&actual| actual != status) {
+        return Err(conn.fail(format!("status {status}, not {actual}")));
+    }
     let response = parse_response(conn.received(), head_only).map_err(|why| conn.fail(why))?;
     if response.status != status {
         return Err(conn.fail(format!("status {status}, not {}", response.status)));
@@ -259,8 +263,8 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(log) = &target.log else {
         return Err(Failure::new("the server's log"));
     };
+    // Only the log is judged here: the response has checks of its own.
     let conn = exchange(target.addr, CURL_REQUEST)?;
-    response(&conn, 200, false)?;
     let Some(me) = conn.local_addr() else {
         return Err(Failure::new("to know our own address"));
     };
