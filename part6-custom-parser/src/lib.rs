@@ -237,12 +237,14 @@ impl<P: Protocol> HttpRequestParser<P> {
 /// server accept more whitespace; being strict leaves no doubt where the
 /// target ends).
 fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
-    let mut parts = line.splitn(3, |&b| b == b' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let Some((method, rest)) = split_once(line, b' ') else {
         return Err(ParseError::BadRequest("malformed request line"));
     };
-    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+    // The version is all the rest: "HTTP/1.1 x" is not a version.
+    let Some((target, version)) = split_once(rest, b' ') else {
+        return Err(ParseError::BadRequest("malformed request line"));
+    };
+    if method.is_empty() || !all(method, is_tchar) {
         return Err(ParseError::BadRequest("malformed request line"));
     }
     // A target is visible ASCII. Like httparse, we also let through bytes
@@ -270,21 +272,28 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
 /// obsolete "line folding", a continuation of the previous header, which
 /// RFC 9112 (section 5.2) lets a server refuse, and httparse refuses.
 fn parse_header(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
-    // The name runs up to the first colon, and is a token: no space before
-    // the colon (RFC 9112, section 5.1), which is how a header name that
-    // is not the one meant gets past a proxy.
-    let Some(colon) = find_byte(line, b':') else {
+    // The name runs up to the first colon, and is a token. So no space
+    // before the colon (RFC 9112, section 5.1): one server might read
+    // `Content-Length : 5` as `Content-Length` and the next one not, which
+    // is how "request smuggling" slips a second request past a proxy.
+    let Some((name, value)) = split_once(line, b':') else {
         return Err(ParseError::BadRequest("header line without a colon"));
     };
-    let name = &line[..colon];
     if name.is_empty() || !all(name, is_tchar) {
         return Err(ParseError::BadRequest("malformed header name"));
     }
-    let value = trim_whitespace(&line[colon + 1..]);
+    let value = trim_whitespace(value);
     if !all(value, is_value_byte) {
         return Err(ParseError::BadRequest("malformed header value"));
     }
     Ok((name, value))
+}
+
+/// `bytes` cut in two at the first `separator`, which is dropped: Python's
+/// `bytes.partition`, or `None` when there is no separator.
+fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = find_byte(bytes, separator)?;
+    Some((&bytes[..at], &bytes[at + 1..]))
 }
 
 /// `bytes` without the spaces and tabs at either end.

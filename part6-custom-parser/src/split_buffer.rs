@@ -133,32 +133,46 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// over every byte of every head.
 ///
 /// The obvious loop, `haystack.iter().position(|b| *b == byte)`, takes one
-/// byte per step. This one takes eight, as one `u64`: XOR with eight copies
-/// of `byte` turns the bytes equal to it into zeros, and a classic bit trick
-/// ("haszero", from *Bit Twiddling Hacks*) tells whether a word holds a zero
-/// byte: `(x - 0x0101…01) & !x & 0x8080…80` is non-zero exactly then. Only
-/// that word is then searched byte by byte. On a browser's request, this
-/// finds the line ends about three times as fast.
+/// byte per step. This one takes eight, as one `u64` "word": XOR with eight
+/// copies of `byte` turns the bytes equal to it into zeros, and
+/// [`has_zero_byte`] tells whether the word now holds a zero. Only that word
+/// is then searched byte by byte. On a browser's request, this finds the
+/// line ends about three times as fast.
 pub(crate) fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let copies = ONES * u64::from(byte);
-    let mut blocks = haystack.chunks_exact(8);
+    let mut words = haystack.chunks_exact(8);
     let mut offset = 0;
-    for block in blocks.by_ref() {
-        let mut word = [0; 8];
-        word.copy_from_slice(block);
-        let x = u64::from_le_bytes(word) ^ copies;
-        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+    for word in words.by_ref() {
+        if has_zero_byte(to_word(word) ^ repeat(byte)) {
             break;
         }
         offset += 8;
     }
-    // The block with `byte` in it, or the last few bytes: one at a time.
+    // The word with `byte` in it, or the last few bytes: one at a time.
     haystack[offset..]
         .iter()
         .position(|b| *b == byte)
         .map(|i| offset + i)
+}
+
+/// Eight bytes as one number, the first byte lowest.
+fn to_word(bytes: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(word)
+}
+
+/// Eight copies of `byte` in one word: `repeat(0x0a)` is `0x0a0a…0a`.
+const fn repeat(byte: u8) -> u64 {
+    0x0101_0101_0101_0101 * byte as u64
+}
+
+/// Whether any of the eight bytes of `word` is zero, all eight at once: a
+/// classic bit trick ("haszero", from *Bit Twiddling Hacks*). Subtracting 1
+/// from a zero byte borrows, which sets its top bit; `& !word` keeps only
+/// top bits that were not set before, and `& repeat(0x80)` only top bits. A
+/// borrow can spill into the byte above, but only after a real zero.
+fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(repeat(1)) & !word & repeat(0x80) != 0
 }
 
 #[cfg(test)]
@@ -180,6 +194,24 @@ mod tests {
         assert_eq!(find_byte(b"", b'\n'), None);
         assert_eq!(find_byte(&[0x80; 17], b'\0'), None);
         assert_eq!(find_byte(&[0x81; 17], 0x80), None);
+    }
+
+    #[test]
+    fn has_zero_byte_agrees_with_comparing_bytes() {
+        for b in 0..=255u8 {
+            for other in [0x01, 0x7f, 0x80, 0xff] {
+                let mut bytes = [other; 8];
+                for at in 0..8 {
+                    bytes[at] = b;
+                    assert_eq!(
+                        has_zero_byte(to_word(&bytes)),
+                        bytes.contains(&0),
+                        "{bytes:?}"
+                    );
+                    bytes[at] = other;
+                }
+            }
+        }
     }
 
     /// The post's buffer test.
