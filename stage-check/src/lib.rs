@@ -26,11 +26,13 @@ use std::time::Duration;
 
 pub mod conn;
 mod echo;
+pub mod harness;
 mod http;
 pub mod report;
 pub mod server;
 
 pub use conn::Failure;
+pub use harness::run_as_tests;
 pub use server::{Server, ServerLog};
 
 /// Which kind of server a stage builds, and so which checks apply.
@@ -182,57 +184,6 @@ pub fn run_check(check: &Check, target: &Target) -> Outcome {
         )),
     }
 }
-
-/// Runs every check of `stage` as a test of its own, each against a fresh
-/// server started from `program`, for a stage's `tests/stage_check.rs`.
-///
-/// A check that would be skipped fails instead: in our own tests, everything
-/// runs. The one exception is a machine without curl, outside CI: there the
-/// curl checks show as "ignored", so that `cargo test` needs only Rust. CI
-/// installs curl and runs them.
-pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
-    let arguments = libtest_mimic::Arguments::from_args();
-    let no_curl_here = std::env::var_os("CI").is_none() && !conn::curl_available();
-    let trials = checks(stage)
-        .iter()
-        .map(|check| {
-            let ignored = check.needs == Needs::Curl && no_curl_here;
-            let name = if ignored {
-                format!("{} (needs curl)", check.name)
-            } else {
-                check.name.to_string()
-            };
-            libtest_mimic::Trial::test(name, move || {
-                let mut command = std::process::Command::new(program);
-                command.args(["--port", "0"]);
-                if stage == Stage::Http {
-                    command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
-                }
-                let server = Server::start(command).map_err(|error| error.to_string())?;
-                let mut target = server.target();
-                if stage == Stage::Http {
-                    target.read_timeout = Some(TEST_READ_TIMEOUT);
-                }
-                match run_check(check, &target) {
-                    Outcome::Passed => Ok(()),
-                    Outcome::Failed(failure) => {
-                        // A panic or an error the server printed explains a lot.
-                        let said = server.stderr().tail(server::SHOWN_LINES);
-                        let report = failure.report(check.hint) + &report::server_said(&said);
-                        Err(report.into())
-                    }
-                    Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),
-                }
-            })
-            .with_ignored_flag(ignored)
-        })
-        .collect();
-    libtest_mimic::run(&arguments, trials).exit()
-}
-
-/// The read timeout our own stages run with in their tests: short, so the
-/// timeout check waits little.
-const TEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,211 @@
+//! The test harness of this workspace's own stages: every check as a test of
+//! its own, plus a few tests of a stage's program that only make sense for
+//! ours (its command line, its threads), in each stage's
+//! `tests/stage_check.rs`.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::conn::{self, Conn, IO_TIMEOUT};
+use crate::{Needs, Outcome, Server, Stage, checks, report, run_check, server};
+
+/// The read timeout our own stages run with in their tests: short, so the
+/// timeout check waits little.
+const TEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a stage may take to let go of every connection once its clients
+/// are gone: its lingering close lasts 2 s at most.
+const THREADS_END_WITHIN: Duration = Duration::from_secs(10);
+
+/// Runs every check of `stage` as a test of its own, each against a fresh
+/// server started from `program`, for a stage's `tests/stage_check.rs`; then
+/// the tests of the program itself.
+///
+/// A check that would be skipped fails instead: in our own tests, everything
+/// runs. The one exception is a machine without curl, outside CI: there the
+/// curl checks show as "ignored", so that `cargo test` needs only Rust. CI
+/// installs curl and runs them.
+pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
+    let arguments = Arguments::from_args();
+    let no_curl_here = std::env::var_os("CI").is_none() && !conn::curl_available();
+    let mut trials: Vec<Trial> = checks(stage)
+        .iter()
+        .map(|check| {
+            let ignored = check.needs == Needs::Curl && no_curl_here;
+            let name = if ignored {
+                format!("{} (needs curl)", check.name)
+            } else {
+                check.name.to_string()
+            };
+            Trial::test(name, move || {
+                let server = start(program, stage, &[])?;
+                let mut target = server.target();
+                if stage == Stage::Http {
+                    target.read_timeout = Some(TEST_READ_TIMEOUT);
+                }
+                match run_check(check, &target) {
+                    Outcome::Passed => Ok(()),
+                    Outcome::Failed(failure) => {
+                        // A panic or an error the server printed explains a lot.
+                        let said = server.stderr().tail(server::SHOWN_LINES);
+                        let report = failure.report(check.hint) + &report::server_said(&said);
+                        Err(report.into())
+                    }
+                    Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),
+                }
+            })
+            .with_ignored_flag(ignored)
+        })
+        .collect();
+    trials.push(Trial::test(
+        "program::port_in_use_is_one_line_error",
+        move || port_in_use_is_one_line_error(program),
+    ));
+    // These two count the server's threads, which only Linux's /proc shows.
+    if cfg!(target_os = "linux") {
+        trials.push(Trial::test("program::every_thread_ends", move || {
+            every_thread_ends(program, stage)
+        }));
+        trials.push(Trial::test(
+            "program::quiet_logs_nothing_per_connection",
+            move || quiet_logs_nothing_per_connection(program, stage),
+        ));
+    }
+    libtest_mimic::run(&arguments, trials).exit()
+}
+
+/// Starts `program` on a free port, with `extra` arguments.
+fn start(program: &str, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
+    let mut command = Command::new(program);
+    command.args(["--port", "0"]).args(extra);
+    if stage == Stage::Http {
+        command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
+    }
+    Server::start(command).map_err(|error| error.to_string().into())
+}
+
+/// A port that is taken ends the program at once with one line on standard
+/// error that names the address: no panic, no backtrace.
+fn port_in_use_is_one_line_error(program: &str) -> Result<(), Failed> {
+    let taken = TcpListener::bind("127.0.0.1:0")?;
+    let port = taken.local_addr()?.port().to_string();
+    let mut child = Command::new(program)
+        .args(["--port", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("the program went on running with its port taken".into());
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut said = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        stderr.read_to_string(&mut said)?;
+    }
+    let lines: Vec<&str> = said.lines().collect();
+    let one_line_naming_it = lines.len() == 1 && lines[0].contains(&format!("127.0.0.1:{port}"));
+    if status.success() || !one_line_naming_it || said.contains("panicked") {
+        return Err(format!(
+            "a failure exit with one line naming 127.0.0.1:{port}; got {status} and {said:?}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Clients that leave early, send garbage or are served all let go of their
+/// thread: no thread spins on, none waits forever.
+fn every_thread_ends(program: &str, stage: Stage) -> Result<(), Failed> {
+    const EACH: usize = 10;
+    let server = start(program, stage, &[])?;
+    let pid = server.pid();
+    let before = thread_count(pid)?;
+    let good: &[u8] = match stage {
+        Stage::Echo => b"hello\n",
+        Stage::Http => b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    let requests = [
+        good,
+        b"GET / HTTP/1.1\r\nHost: lo",
+        b"\x16\x03\x01\x00\xa5\x01",
+    ];
+    for request in requests {
+        for _ in 0..EACH {
+            let mut conn = Conn::open(server.addr()).map_err(|f| f.expected)?;
+            conn.send(request).map_err(|f| f.expected)?;
+            // The client leaves without waiting for anything.
+            conn.finish_sending();
+        }
+    }
+    // Each connection's thread logs what it received: once every one has,
+    // every thread has started, and the count below can only go down.
+    let received = |lines: &[String]| {
+        let count = lines.iter().filter(|l| l.starts_with("Received b")).count();
+        (count >= EACH * requests.len()).then_some(())
+    };
+    if server
+        .log()
+        .wait_for(THREADS_END_WITHIN, received)
+        .is_none()
+    {
+        return Err("a `Received b'…'` log line for every connection".into());
+    }
+    let deadline = Instant::now() + THREADS_END_WITHIN;
+    loop {
+        let now = thread_count(pid)?;
+        if now <= before {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{now} threads {} s after every client left; {before} before they came",
+                THREADS_END_WITHIN.as_secs()
+            )
+            .into());
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `--quiet` keeps the `Listening on` line and drops every other.
+fn quiet_logs_nothing_per_connection(program: &str, stage: Stage) -> Result<(), Failed> {
+    let server = start(program, stage, &["--quiet"])?;
+    let mut conn = Conn::open(server.addr()).map_err(|f| f.expected)?;
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .map_err(|f| f.expected)?;
+    conn.finish_sending();
+    conn.read_to_close(IO_TIMEOUT).map_err(|f| f.expected)?;
+    // Once the connection's thread is gone, all it could print is printed.
+    let deadline = Instant::now() + THREADS_END_WITHIN;
+    while thread_count(server.pid())? > 1 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    let lines = server.log().lines();
+    if lines.len() != 1 {
+        return Err(format!("only the `Listening on` line with --quiet; got {lines:?}").into());
+    }
+    Ok(())
+}
+
+/// How many threads process `pid` runs, from Linux's `/proc`.
+fn thread_count(pid: u32) -> Result<usize, Failed> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|error| format!("cannot count the server's threads: {error}"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|count| count.trim().parse().ok())
+        .ok_or_else(|| "no thread count in /proc".into())
+}
