@@ -135,26 +135,26 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// The obvious loop, `haystack.iter().position(|b| *b == byte)`, takes one
 /// byte per step. This one takes eight, as one `u64` "word": XOR with eight
 /// copies of `byte` turns the bytes equal to it into zeros, and
-/// [`has_zero_byte`] tells whether the word now holds a zero. Only that word
-/// is then searched byte by byte. On a browser's request, this finds the
-/// line ends about three times as fast.
+/// [`zero_bytes`] finds them. On a browser's request, this finds the line
+/// ends about three times as fast.
 pub(crate) fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
     let mut words = haystack.chunks_exact(8);
     let mut offset = 0;
     for word in words.by_ref() {
-        if has_zero_byte(to_word(word) ^ repeat(byte)) {
-            break;
+        let zeros = zero_bytes(to_word(word) ^ repeat(byte));
+        if zeros != 0 {
+            // The lowest marked byte is the first match. `trailing_zeros`
+            // counts the bits below its mark: 7, 15, 23… for bytes 0, 1, 2…
+            return Some(offset + zeros.trailing_zeros() as usize / 8);
         }
         offset += 8;
     }
-    // The word with `byte` in it, or the last few bytes: one at a time.
-    haystack[offset..]
-        .iter()
-        .position(|b| *b == byte)
-        .map(|i| offset + i)
+    // The last few bytes, one at a time.
+    let rest = words.remainder().iter().position(|b| *b == byte)?;
+    Some(offset + rest)
 }
 
-/// Eight bytes as one number, the first byte lowest.
+/// Eight bytes as one number, the first byte lowest ("little-endian").
 fn to_word(bytes: &[u8]) -> u64 {
     let mut word = [0; 8];
     word.copy_from_slice(&bytes[..8]);
@@ -166,13 +166,15 @@ const fn repeat(byte: u8) -> u64 {
     0x0101_0101_0101_0101 * byte as u64
 }
 
-/// Whether any of the eight bytes of `word` is zero, all eight at once: a
-/// classic bit trick ("haszero", from *Bit Twiddling Hacks*). Subtracting 1
-/// from a zero byte borrows, which sets its top bit; `& !word` keeps only
-/// top bits that were not set before, and `& repeat(0x80)` only top bits. A
-/// borrow can spill into the byte above, but only after a real zero.
-fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(repeat(1)) & !word & repeat(0x80) != 0
+/// Marks the zero bytes of `word`, all eight at once: the top bit of the
+/// lowest zero byte is set in the answer, and so on up; no zero byte, no
+/// bit set. A classic bit trick ("haszero", from *Bit Twiddling Hacks*):
+/// subtracting 1 from a zero byte borrows, which sets its top bit; `& !word`
+/// keeps only top bits that were not set before, and `& repeat(0x80)` only
+/// top bits. A borrow can spill into the byte above and mark it too, but
+/// only above a real zero, so the lowest mark is always right.
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(repeat(1)) & !word & repeat(0x80)
 }
 
 #[cfg(test)]
@@ -197,17 +199,16 @@ mod tests {
     }
 
     #[test]
-    fn has_zero_byte_agrees_with_comparing_bytes() {
+    fn zero_bytes_marks_the_first_zero() {
         for b in 0..=255u8 {
             for other in [0x01, 0x7f, 0x80, 0xff] {
                 let mut bytes = [other; 8];
                 for at in 0..8 {
                     bytes[at] = b;
-                    assert_eq!(
-                        has_zero_byte(to_word(&bytes)),
-                        bytes.contains(&0),
-                        "{bytes:?}"
-                    );
+                    let first_zero = bytes.iter().position(|&b| b == 0);
+                    let marks = zero_bytes(to_word(&bytes));
+                    let first_mark = (marks != 0).then(|| marks.trailing_zeros() as usize / 8);
+                    assert_eq!(first_mark, first_zero, "{bytes:?}");
                     bytes[at] = other;
                 }
             }
