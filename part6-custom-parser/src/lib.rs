@@ -39,7 +39,7 @@
 //!   spaces or tabs around a value are allowed and trimmed.
 //! - It splits the request line on whitespace and raises unless it finds
 //!   exactly three parts; here the line must be `method SP target SP
-//!   HTTP/1.x`, or the answer is `400`.
+//!   HTTP/1.1` (or `HTTP/1.0`), or the answer is `400`.
 //! - It takes any `Content-Length` Python's `int()` takes (`-1`, ` +7`),
 //!   ignores `Transfer-Encoding`, bounds nothing, and a body longer than its
 //!   `Content-Length` sends it into endless recursion; here
@@ -313,8 +313,9 @@ fn trim_whitespace(bytes: &[u8]) -> &[u8] {
 ///
 /// The same as `bytes.iter().all(|&b| test(b))`, but without stopping at the
 /// first failure. That sounds slower, and is faster: a loop with no early
-/// exit is one the compiler can turn into vector instructions, testing 16
-/// or 32 bytes at a time. (A bad byte is rare: most requests are fine.)
+/// exit has no branch to mispredict per byte, and the compiler can turn it
+/// into vector instructions that test 16 bytes at a time. (A bad byte is
+/// rare: most requests are fine.)
 fn all(bytes: &[u8], test: fn(u8) -> bool) -> bool {
     bytes.iter().fold(true, |ok, &b| ok & test(b))
 }
