@@ -78,6 +78,11 @@ impl<P: Protocol> HttpRequestParser<P> {
 
     /// Asks httparse whether the head is complete; if it is, reports it and
     /// passes on the body bytes that came with it.
+    ///
+    /// httparse starts from the first byte each time, so a head that arrives
+    /// in many small pieces is read again and again: work that grows with the
+    /// square of its length. [`MAX_HEAD_BYTES`] bounds it here; part 6's own
+    /// parser reads each byte once.
     fn parse_head(&mut self) -> Result<(), ParseError> {
         // httparse writes the headers it finds into an array we lend it, so
         // parsing allocates nothing; the array's size caps the header count.
