@@ -20,6 +20,7 @@ pub const LINGER_TOTAL: Duration = Duration::from_secs(2);
 /// The longest we wait for the client's next bytes (or its close) meanwhile.
 pub const LINGER_IDLE: Duration = Duration::from_millis(500);
 
+// ANCHOR: lingering_close
 /// Sends our FIN, drains what the client still sends, then drops the socket.
 pub fn lingering_close(stream: TcpStream) {
     // Errors are ignored on purpose: the client may have gone already, and
@@ -45,3 +46,4 @@ pub fn lingering_close(stream: TcpStream) {
         }
     }
 }
+// ANCHOR_END: lingering_close

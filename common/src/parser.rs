@@ -23,6 +23,7 @@ pub const MAX_HEADERS: usize = 64;
 /// byte of the body is read: a larger one is answered `413 Content Too Large`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+// ANCHOR: protocol
 /// The callbacks a parser makes while it reads a request, in this order:
 /// `on_method`, `on_url`, `on_header` once per header, `on_headers_complete`,
 /// `on_body` zero or more times, `on_message_complete` exactly once.
@@ -44,6 +45,7 @@ pub trait Protocol {
     /// The whole request was read.
     fn on_message_complete(&mut self);
 }
+// ANCHOR_END: protocol
 
 /// Why a request was refused, and with which status code to answer it.
 #[derive(Debug, Clone, PartialEq, Eq)]

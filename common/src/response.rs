@@ -55,6 +55,7 @@ pub fn format_headers(headers: &[(&str, &str)]) -> Vec<u8> {
         .collect()
 }
 
+// ANCHOR: make_response
 /// A whole response: status line, headers, `Content-Length`,
 /// `Connection: close`, the empty line, the body.
 pub fn make_response(status_code: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
@@ -82,6 +83,7 @@ pub fn make_response_head(
     response.extend_from_slice(b"\r\n");
     response
 }
+// ANCHOR_END: make_response
 
 /// A short plain-text error answer, such as `400 Bad Request` with the reason
 /// in the body, for a person reading it with `curl -i`.

@@ -40,6 +40,7 @@ const READ_SIZE: usize = 1024;
 /// that never reads what we send back must not hold its thread forever.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
+// ANCHOR: args
 /// The command line. `clap` builds `--help` and `--version` from this struct
 /// and its `///` comments.
 #[derive(Parser)]
@@ -60,6 +61,7 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     read_timeout: Option<u64>,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     // Errors end here as one line, such as
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
     }
 }
 
+// ANCHOR: run
 fn run(args: Args) -> anyhow::Result<()> {
     log::set_quiet(args.quiet);
     let listener = TcpListener::bind((args.host.as_str(), args.port))
@@ -82,7 +85,9 @@ fn run(args: Args) -> anyhow::Result<()> {
     serve_forever(listener, args.read_timeout.map(Duration::from_secs));
     Ok(())
 }
+// ANCHOR_END: run
 
+// ANCHOR: serve_forever
 /// Accepts clients forever, each served by a thread of its own.
 ///
 /// `TcpListener::bind` listens with a backlog of 128 connections waiting to
@@ -110,7 +115,9 @@ fn serve_forever(listener: TcpListener, read_timeout: Option<Duration>) {
         }
     }
 }
+// ANCHOR_END: serve_forever
 
+// ANCHOR: handle_socket
 /// Echoes everything one client sends until it closes: the post's
 /// `handle_socket`.
 fn handle_socket(mut stream: TcpStream, address: SocketAddr, read_timeout: Option<Duration>) {
@@ -152,6 +159,7 @@ fn handle_socket(mut stream: TcpStream, address: SocketAddr, read_timeout: Optio
     drop(stream);
     log!("Socket with {address} closed.");
 }
+// ANCHOR_END: handle_socket
 
 /// Whether a read failed because the read timeout passed. (Linux reports it
 /// as `WouldBlock`, Windows as `TimedOut`.)

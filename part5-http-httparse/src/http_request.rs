@@ -8,6 +8,7 @@ use common::log;
 use common::log::PyBytes;
 use common::parser::Protocol;
 
+// ANCHOR: protocol
 /// Logs the parts of a request and calls `send_response` at its end.
 ///
 /// `F` is the type of the callback. Every Rust closure has a type of its own
@@ -69,3 +70,4 @@ impl<F: FnMut(&[u8])> Protocol for HttpRequestParserProtocol<F> {
         (self.send_response)(&self.method);
     }
 }
+// ANCHOR_END: protocol

@@ -55,6 +55,7 @@ impl<P: Protocol> HttpRequestParser<P> {
         &mut self.protocol
     }
 
+    // ANCHOR: feed_data
     /// Parses as far as the bytes received so far allow, calling back the
     /// protocol on the way. Where httptools raises an exception, this returns
     /// an `Err`; after one, the parser must not be fed again.
@@ -75,7 +76,9 @@ impl<P: Protocol> HttpRequestParser<P> {
             State::Done => Ok(()),
         }
     }
+    // ANCHOR_END: feed_data
 
+    // ANCHOR: parse_head
     /// Asks httparse whether the head is complete; if it is, reports it and
     /// passes on the body bytes that came with it.
     ///
@@ -127,6 +130,7 @@ impl<P: Protocol> HttpRequestParser<P> {
         self.feed_body(&after_head);
         Ok(())
     }
+    // ANCHOR_END: parse_head
 
     /// Passes body bytes on, up to the announced length, and reports the end.
     fn feed_body(&mut self, data: &[u8]) {

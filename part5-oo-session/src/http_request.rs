@@ -8,6 +8,7 @@ use common::log;
 use common::log::PyBytes;
 use common::parser::Protocol;
 
+// ANCHOR: protocol
 /// Logs the parts of a request and notes when it is complete.
 ///
 /// The post hands the protocol the session's own method,
@@ -73,3 +74,4 @@ impl Protocol for HttpRequestParserProtocol {
         self.complete = true;
     }
 }
+// ANCHOR_END: protocol

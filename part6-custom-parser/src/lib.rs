@@ -58,6 +58,7 @@ pub mod split_buffer;
 pub use split_buffer::SplitBuffer;
 use split_buffer::find_byte;
 
+// ANCHOR: state
 /// Where the parser is in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -70,6 +71,7 @@ enum State {
     /// The request is complete, or was refused. Later bytes are not ours.
     Done,
 }
+// ANCHOR_END: state
 
 /// Feeds a request, in pieces of any size, to a [`Protocol`]'s callbacks.
 pub struct HttpRequestParser<P: Protocol> {
@@ -110,6 +112,7 @@ impl<P: Protocol> HttpRequestParser<P> {
         &mut self.protocol
     }
 
+    // ANCHOR: feed_data
     /// Parses as far as the bytes received so far allow, calling back the
     /// protocol on the way. Where the post raises an exception, this returns
     /// an `Err`; after one, the parser ignores whatever it is fed.
@@ -127,7 +130,9 @@ impl<P: Protocol> HttpRequestParser<P> {
         }
         result
     }
+    // ANCHOR_END: feed_data
 
+    // ANCHOR: parse_head
     /// Buffers `data`, then parses every whole line in the buffer until the
     /// head is over; what follows the head is passed on as body.
     fn parse_head(&mut self, data: &[u8]) -> Result<(), ParseError> {
@@ -169,7 +174,9 @@ impl<P: Protocol> HttpRequestParser<P> {
         self.buffer = buffer;
         Ok(())
     }
+    // ANCHOR_END: parse_head
 
+    // ANCHOR: parse_line
     /// Parses one line of the head (its line end taken off) and calls back
     /// the protocol.
     fn parse_line(&mut self, line: &[u8]) -> Result<(), ParseError> {
@@ -207,7 +214,9 @@ impl<P: Protocol> HttpRequestParser<P> {
         }
         Ok(())
     }
+    // ANCHOR_END: parse_line
 
+    // ANCHOR: feed_body
     /// Passes body bytes on, up to the announced length, and reports the end.
     fn feed_body(&mut self, data: &[u8]) {
         let State::Body { remaining } = self.state else {
@@ -227,6 +236,7 @@ impl<P: Protocol> HttpRequestParser<P> {
             self.state = State::Body { remaining };
         }
     }
+    // ANCHOR_END: feed_body
 }
 
 /// Splits a request line, `method SP target SP HTTP/1.x`, and checks each

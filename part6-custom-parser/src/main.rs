@@ -61,6 +61,7 @@ const HEADERS: &[(&str, &str)] = &[("Content-Type", "text/html; charset=utf-8")]
 /// How many bytes one read takes from the socket, like the post's `recv(1024)`.
 const READ_SIZE: usize = 1024;
 
+// ANCHOR: args
 /// The command line. `clap` builds `--help` and `--version` from this struct
 /// and its `///` comments.
 #[derive(Parser)]
@@ -80,6 +81,7 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     read_timeout: u64,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     // Errors end here as one line, such as
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
     }
 }
 
+// ANCHOR: run
 fn run(args: Args) -> anyhow::Result<()> {
     log::set_quiet(args.quiet);
     let listener = TcpListener::bind((args.host.as_str(), args.port))
@@ -102,7 +105,9 @@ fn run(args: Args) -> anyhow::Result<()> {
     serve_forever(listener, Duration::from_secs(args.read_timeout));
     Ok(())
 }
+// ANCHOR_END: run
 
+// ANCHOR: serve_forever
 /// Accepts clients forever, each served by a thread of its own.
 ///
 /// `TcpListener::bind` listens with a backlog of 128 connections waiting to
@@ -130,7 +135,9 @@ fn serve_forever(listener: TcpListener, read_timeout: Duration) {
         }
     }
 }
+// ANCHOR_END: serve_forever
 
+// ANCHOR: session
 /// One client's connection, from the first byte read to the close: the
 /// post's `Session` class.
 ///
@@ -234,6 +241,7 @@ impl Session {
         self.response_sent = true;
     }
 }
+// ANCHOR_END: session
 
 /// Sends the interim `100 Continue`: the client may send the body now.
 fn send_continue(stream: &TcpStream) {

@@ -10,6 +10,7 @@
 //! that is paid for by as many bytes already used up, so the total work is
 //! proportional to the number of bytes fed, however they are cut.
 
+// ANCHOR: split_buffer
 /// A byte buffer that is fed at one end and popped, one piece at a time, at
 /// the other.
 ///
@@ -41,6 +42,7 @@ pub struct SplitBuffer {
     /// of a copy.
     separator: &'static [u8],
 }
+// ANCHOR_END: split_buffer
 
 impl SplitBuffer {
     /// An empty buffer (the same as `SplitBuffer::default()`).
@@ -48,6 +50,7 @@ impl SplitBuffer {
         Self::default()
     }
 
+    // ANCHOR: feed_data
     /// Appends `data` after the bytes already buffered.
     pub fn feed_data(&mut self, data: &[u8]) {
         // Popping only moves `start`; the popped bytes are still at the front
@@ -64,7 +67,9 @@ impl SplitBuffer {
         }
         self.bytes.extend_from_slice(data);
     }
+    // ANCHOR_END: feed_data
 
+    // ANCHOR: pop
     /// Returns the bytes before the first `separator`, and removes them and
     /// the separator from the buffer; or `None` when no whole separator is
     /// buffered yet, which means "feed me more", not an error.
@@ -99,6 +104,7 @@ impl SplitBuffer {
             }
         }
     }
+    // ANCHOR_END: pop
 
     /// Returns everything buffered, and empties the buffer.
     pub fn flush(&mut self) -> &[u8] {

@@ -1,0 +1,517 @@
+//! The book's generated parts, made from the workspace itself so that they
+//! cannot drift from it:
+//!
+//! - the diff between each stage and the one before it, as `diff -ru` prints
+//!   it ([`stage_diff`]);
+//! - the "Try it" transcripts: the exact commands of each chapter, run for
+//!   real against the stage's binary, with what they print on both sides
+//!   ([`try_it`]).
+//!
+//! `cargo run -p book-gen` writes them into `docs/src/generated/`;
+//! `tests/drift.rs` fails when what is written there is no longer what the
+//! workspace produces, or when a chapter includes an anchor that is missing.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use similar::TextDiff;
+use stage_check::Server;
+
+/// The stages, in series order.
+pub const STAGES: [&str; 4] = [
+    "part4-tcp-echo",
+    "part5-http-httparse",
+    "part5-oo-session",
+    "part6-custom-parser",
+];
+
+/// What the transcripts show in place of the ports of this run: the server's
+/// port as in the post (5000), and one client port for every client.
+const SHOWN_SERVER_PORT: &str = "5000";
+const SHOWN_CLIENT_PORT: &str = "42702";
+
+/// What they show in place of the curl version of the machine that ran them.
+const SHOWN_CURL: &str = "curl/7.88.1";
+
+/// The workspace's top folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
+}
+
+/// Where the generated parts live: `docs/src/generated`.
+pub fn generated_dir() -> PathBuf {
+    workspace_root().join("docs/src/generated")
+}
+
+/// One generated file: its path under [`generated_dir`], and its text.
+pub struct Generated {
+    pub path: String,
+    pub text: String,
+}
+
+/// The diff from each stage to the next, one file per stage that has a
+/// stage before it: `diffs/<stage>.diff`.
+pub fn diffs() -> Result<Vec<Generated>> {
+    STAGES
+        .windows(2)
+        .map(|pair| {
+            Ok(Generated {
+                path: format!("diffs/{}.diff", pair[1]),
+                text: stage_diff(pair[0], pair[1])?,
+            })
+        })
+        .collect()
+}
+
+/// What `diff -ru old new` prints for two stage folders (without the file
+/// times, which say nothing here): a unified diff of each file in both that
+/// differs, and `Only in …` for what is in one only.
+pub fn stage_diff(old: &str, new: &str) -> Result<String> {
+    let root = workspace_root();
+    let mut out = String::new();
+    diff_dirs(&root, Path::new(old), Path::new(new), &mut out)?;
+    Ok(out)
+}
+
+fn diff_dirs(root: &Path, old: &Path, new: &Path, out: &mut String) -> Result<()> {
+    let old_names = entries(&root.join(old))?;
+    let new_names = entries(&root.join(new))?;
+    let mut names: Vec<&String> = old_names.iter().chain(&new_names).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (in_old, in_new) = (old_names.contains(name), new_names.contains(name));
+        let (old_path, new_path) = (old.join(name), new.join(name));
+        match (in_old, in_new) {
+            (true, false) => out.push_str(&format!("Only in {}: {name}\n", old.display())),
+            (false, true) => out.push_str(&format!("Only in {}: {name}\n", new.display())),
+            _ if root.join(&old_path).is_dir() => diff_dirs(root, &old_path, &new_path, out)?,
+            _ => {
+                let read = |path: &Path| {
+                    fs::read_to_string(root.join(path))
+                        .with_context(|| format!("cannot read {}", path.display()))
+                };
+                let (before, after) = (read(&old_path)?, read(&new_path)?);
+                if before != after {
+                    let (a, b) = (
+                        old_path.display().to_string(),
+                        new_path.display().to_string(),
+                    );
+                    out.push_str(&format!("diff -ru {a} {b}\n"));
+                    let diff = TextDiff::from_lines(&before, &after);
+                    out.push_str(
+                        &diff
+                            .unified_diff()
+                            .context_radius(3)
+                            .header(&a, &b)
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The names in a folder, sorted, leaving out build output.
+fn entries(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name != "target" {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// What a "Try it" client does.
+enum Client {
+    /// Runs curl with these arguments, after `curl`, the URL last.
+    Curl(&'static [&'static str]),
+    /// Types these lines into a TCP connection, as with `nc`, reading each
+    /// echo before the next line.
+    Typed(&'static [&'static str]),
+}
+
+/// One "Try it": a stage, a name, and what its client does.
+struct TryIt {
+    stage: &'static str,
+    name: &'static str,
+    client: Client,
+}
+
+const TRY_IT: &[TryIt] = &[
+    TryIt {
+        stage: "part4-tcp-echo",
+        name: "echo",
+        client: Client::Typed(&["hello", "world"]),
+    },
+    TryIt {
+        stage: "part5-http-httparse",
+        name: "curl",
+        client: Client::Curl(&["-i"]),
+    },
+    TryIt {
+        stage: "part5-http-httparse",
+        name: "bad-content-length",
+        client: Client::Curl(&["-i", "-H", "Content-Length: -1"]),
+    },
+    TryIt {
+        stage: "part5-oo-session",
+        name: "curl",
+        client: Client::Curl(&["-i"]),
+    },
+    TryIt {
+        stage: "part5-oo-session",
+        name: "head",
+        client: Client::Curl(&["-I"]),
+    },
+    TryIt {
+        stage: "part6-custom-parser",
+        name: "curl",
+        client: Client::Curl(&["-i"]),
+    },
+    TryIt {
+        stage: "part6-custom-parser",
+        name: "no-space-after-colon",
+        client: Client::Curl(&["-i", "-H", "Name:no-space-needed"]),
+    },
+];
+
+/// Whether the "Try it" transcripts need curl (all but the echo's do).
+pub fn try_it_needs_curl() -> bool {
+    TRY_IT.iter().any(|t| matches!(t.client, Client::Curl(_)))
+}
+
+/// Every "Try it" transcript, run for real against the stages' binaries:
+/// `try-it/<stage>-<name>-client.console` with the command and what it
+/// printed, and `…-server.console` with what the server logged meanwhile.
+pub fn try_it() -> Result<Vec<Generated>> {
+    let bin_dir = build_stages()?;
+    let mut generated = Vec::new();
+    for try_it in TRY_IT {
+        let (client, server) = run_try_it(try_it, &bin_dir)
+            .with_context(|| format!("Try it {} of {}", try_it.name, try_it.stage))?;
+        let path = |side: &str| format!("try-it/{}-{}-{side}.console", try_it.stage, try_it.name);
+        generated.push(Generated {
+            path: path("client"),
+            text: client,
+        });
+        generated.push(Generated {
+            path: path("server"),
+            text: server,
+        });
+    }
+    Ok(generated)
+}
+
+/// Runs one "Try it" on a fresh server: returns the client's side and the
+/// server's, as a reader would see them in two terminals.
+fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
+    let mut command = Command::new(bin_dir.join(try_it.stage));
+    command.args(["--port", "0"]);
+    let server = Server::start(command)?;
+    let addr = server.addr();
+    let (shown_command, printed) = match try_it.client {
+        Client::Curl(args) => {
+            let url = format!("localhost:{}", addr.port());
+            let output = Command::new("curl")
+                .args(["--silent", "--show-error", "--max-time", "5"])
+                .args(args)
+                .arg(&url)
+                .output()
+                .context("cannot run curl")?;
+            if !output.status.success() {
+                bail!("curl failed: {}", String::from_utf8_lossy(&output.stderr));
+            }
+            let shown = format!("curl {} localhost:{SHOWN_SERVER_PORT}", quoted(args));
+            (
+                shown,
+                String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
+            )
+        }
+        Client::Typed(lines) => {
+            let mut stream = TcpStream::connect(addr)?;
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            let mut printed = String::new();
+            for line in lines {
+                let typed = format!("{line}\n");
+                stream.write_all(typed.as_bytes())?;
+                let mut echo = vec![0; typed.len()];
+                stream.read_exact(&mut echo)?;
+                // What the terminal shows: the line typed, then its echo.
+                printed.push_str(&typed);
+                printed.push_str(&String::from_utf8_lossy(&echo));
+            }
+            (format!("nc localhost {SHOWN_SERVER_PORT}"), printed)
+        }
+    };
+    // The server's log is complete once it logged the close of the one
+    // connection there was.
+    let closed = server.log().wait_for(Duration::from_secs(10), |lines| {
+        lines
+            .iter()
+            .any(|line| line.starts_with("Socket with") && line.ends_with("closed."))
+            .then_some(())
+    });
+    if closed.is_none() {
+        bail!(
+            "the server never logged the close: {:?}",
+            server.log().lines()
+        );
+    }
+    // A terminal shows the next prompt on a line of its own.
+    let newline = if printed.ends_with('\n') { "" } else { "\n" };
+    let client = format!("$ {shown_command}\n{printed}{newline}");
+    let server_side = format!(
+        "$ cargo run -p {}\n{}\n",
+        try_it.stage,
+        server.log().lines().join("\n")
+    );
+    let port = addr.port().to_string();
+    Ok((normalise(&client, &port), normalise(&server_side, &port)))
+}
+
+/// Shell-quotes arguments that need it, for the command shown.
+fn quoted(args: &[&str]) -> String {
+    let quote = |arg: &&str| {
+        if arg.contains([' ', ':', '*']) {
+            format!("'{arg}'")
+        } else {
+            arg.to_string()
+        }
+    };
+    args.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// Puts the fixed ports and curl version in place of this run's.
+fn normalise(text: &str, server_port: &str) -> String {
+    let text = text
+        .replace(
+            &format!("localhost:{server_port}"),
+            &format!("localhost:{SHOWN_SERVER_PORT}"),
+        )
+        .replace(
+            &format!("127.0.0.1:{server_port}"),
+            &format!("127.0.0.1:{SHOWN_SERVER_PORT}"),
+        );
+    let text = replace_numbers_after(&text, "127.0.0.1:", |port| {
+        if port == SHOWN_SERVER_PORT {
+            port.to_string()
+        } else {
+            SHOWN_CLIENT_PORT.to_string()
+        }
+    });
+    replace_version_after(&text, "curl/", SHOWN_CURL)
+}
+
+/// Replaces the run of digits after each `prefix` by what `with` makes of it.
+fn replace_numbers_after(text: &str, prefix: &str, with: impl Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let after = at + prefix.len();
+        out.push_str(&rest[..after]);
+        let digits = rest[after..].bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str(&with(&rest[after..after + digits]));
+        }
+        rest = &rest[after + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces `prefix` and the version (digits and dots) after it by `shown`.
+fn replace_version_after(text: &str, prefix: &str, shown: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        let after = at + prefix.len();
+        let version = rest[after..]
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        out.push_str(shown);
+        rest = &rest[after + version..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Builds every stage's binary, as `cargo build` would, and returns the
+/// folder they are in: the one this program runs from (tests run from its
+/// `deps` folder).
+pub fn build_stages() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe
+        .parent()
+        .context("no folder for this program")?
+        .to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(workspace_root())
+        .args(["build", "--quiet", "--bins"]);
+    for stage in STAGES {
+        build.args(["-p", stage]);
+    }
+    if dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let status = build.status().context("cannot run cargo build")?;
+    if !status.success() {
+        bail!("cargo build of the stages failed");
+    }
+    Ok(dir)
+}
+
+/// Every generated part.
+pub fn all() -> Result<Vec<Generated>> {
+    let mut generated = diffs()?;
+    generated.extend(try_it()?);
+    Ok(generated)
+}
+
+/// Writes `generated` into [`generated_dir`], replacing what was there.
+pub fn write(generated: &[Generated]) -> Result<()> {
+    let dir = generated_dir();
+    for file in generated {
+        let path = dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&path, &file.text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The generated files that differ from what is written in the book, by
+/// path: empty when the book is up to date.
+pub fn drifted(generated: &[Generated]) -> Vec<String> {
+    let dir = generated_dir();
+    generated
+        .iter()
+        .filter(|file| {
+            fs::read_to_string(dir.join(&file.path)).ok().as_deref() != Some(file.text.as_str())
+        })
+        .map(|file| file.path.clone())
+        .collect()
+}
+
+/// Every `{{#include file:anchor}}` in the book's chapters whose file or
+/// anchor is missing, as "chapter: what is wrong". (mdBook itself includes
+/// nothing for a missing anchor, and says nothing.)
+pub fn broken_includes() -> Result<Vec<String>> {
+    let src = workspace_root().join("docs/src");
+    let mut broken = Vec::new();
+    for chapter in markdown_files(&src)? {
+        let text = fs::read_to_string(&chapter)?;
+        let name = chapter
+            .strip_prefix(&src)
+            .unwrap_or(&chapter)
+            .display()
+            .to_string();
+        for include in includes(&text) {
+            let (file, anchor) = match include.split_once(':') {
+                Some((file, anchor)) if !anchor.chars().all(|c| c.is_ascii_digit()) => {
+                    (file, Some(anchor))
+                }
+                _ => (include.split(':').next().unwrap_or(include), None),
+            };
+            let Some(dir) = chapter.parent() else {
+                continue;
+            };
+            let Ok(source) = fs::read_to_string(dir.join(file)) else {
+                broken.push(format!("{name}: {file} does not exist"));
+                continue;
+            };
+            if let Some(anchor) = anchor {
+                let starts = source
+                    .lines()
+                    .any(|l| l.trim_end().ends_with(&format!("ANCHOR: {anchor}")));
+                let ends = source
+                    .lines()
+                    .any(|l| l.trim_end().ends_with(&format!("ANCHOR_END: {anchor}")));
+                if !(starts && ends) {
+                    broken.push(format!("{name}: {file} has no anchor {anchor}"));
+                }
+            }
+        }
+    }
+    Ok(broken)
+}
+
+/// What follows `{{#include ` (or `#rustdoc_include`) up to `}}`, for each.
+fn includes(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    for directive in ["{{#include ", "{{#rustdoc_include "] {
+        let mut rest = text;
+        while let Some(at) = rest.find(directive) {
+            rest = &rest[at + directive.len()..];
+            if let Some(end) = rest.find("}}") {
+                found.push(rest[..end].trim());
+            }
+        }
+    }
+    found
+}
+
+/// The Markdown files under `dir`, at any depth.
+fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(markdown_files(&path)?);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_versions_are_normalised() {
+        let text = "Host: localhost:38211\nSocket established with 127.0.0.1:51234.\n\
+                    Listening on 127.0.0.1:38211\nUser-Agent: curl/8.5.0\r\n";
+        assert_eq!(
+            normalise(text, "38211"),
+            "Host: localhost:5000\nSocket established with 127.0.0.1:42702.\n\
+             Listening on 127.0.0.1:5000\nUser-Agent: curl/7.88.1\r\n"
+        );
+    }
+
+    #[test]
+    fn includes_are_found() {
+        let text = "a {{#include ../../x.rs:here}} b {{#rustdoc_include y.rs}} {{#include z.diff}}";
+        assert_eq!(includes(text), ["../../x.rs:here", "z.diff", "y.rs"]);
+    }
+
+    #[test]
+    fn arguments_are_quoted_where_a_shell_needs_it() {
+        assert_eq!(
+            quoted(&["-i", "-H", "Content-Length: -1"]),
+            "-i -H 'Content-Length: -1'"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! The book cannot drift from the workspace: each test here fails when a
+//! generated part of `docs/src/generated/` is no longer what the workspace
+//! produces, or when a chapter includes code through an anchor that is gone.
+//! `cargo run -p book-gen` brings the generated parts up to date.
+
+const REGENERATE: &str = "the book is out of date: run `cargo run -p book-gen`";
+
+#[test]
+fn the_diffs_between_stages_match() {
+    let drifted = book_gen::drifted(&book_gen::diffs().unwrap());
+    assert!(
+        drifted.is_empty(),
+        "{REGENERATE}; these differ: {drifted:?}"
+    );
+}
+
+#[test]
+fn the_try_it_transcripts_match() {
+    // Outside CI, on a machine without curl, there is nothing to compare with.
+    if std::env::var_os("CI").is_none() && !stage_check::conn::curl_available() {
+        assert!(book_gen::try_it_needs_curl());
+        eprintln!("not compared: curl is not installed (CI installs it)");
+        return;
+    }
+    let drifted = book_gen::drifted(&book_gen::try_it().unwrap());
+    assert!(
+        drifted.is_empty(),
+        "{REGENERATE}; these differ: {drifted:?}"
+    );
+}
+
+#[test]
+fn every_include_resolves() {
+    let broken = book_gen::broken_includes().unwrap();
+    assert!(
+        broken.is_empty(),
+        "missing includes or anchors:\n{}",
+        broken.join("\n")
+    );
+}
