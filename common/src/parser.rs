@@ -93,6 +93,7 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+// ANCHOR: framing
 /// Reads a `Content-Length` value: ASCII digits only (no sign, no spaces, no
 /// `+`), and no larger than [`MAX_BODY_BYTES`]. Python's `int()` would take
 /// `" +7 "` or `"-1"`; HTTP does not.
@@ -161,6 +162,7 @@ impl Framing {
         }
     }
 }
+// ANCHOR_END: framing
 
 /// A protocol that writes down every call, for tests: two parsers given the
 /// same bytes should leave two equal `Recorder`s.

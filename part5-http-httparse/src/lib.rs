@@ -15,6 +15,7 @@
 
 use common::parser::{Framing, MAX_HEAD_BYTES, MAX_HEADERS, ParseError, Protocol};
 
+// ANCHOR: state
 /// Where the parser is in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -25,6 +26,7 @@ enum State {
     /// The request is complete, or was refused. Later bytes are not ours.
     Done,
 }
+// ANCHOR_END: state
 
 /// Feeds a request, in pieces of any size, to a [`Protocol`]'s callbacks.
 pub struct HttpRequestParser<P: Protocol> {
@@ -132,6 +134,7 @@ impl<P: Protocol> HttpRequestParser<P> {
     }
     // ANCHOR_END: parse_head
 
+    // ANCHOR: feed_body
     /// Passes body bytes on, up to the announced length, and reports the end.
     fn feed_body(&mut self, data: &[u8]) {
         let State::Body { remaining } = self.state else {
@@ -149,6 +152,7 @@ impl<P: Protocol> HttpRequestParser<P> {
             self.state = State::Body { remaining };
         }
     }
+    // ANCHOR_END: feed_body
 }
 
 /// Names what httparse found wrong, in words for the `400` answer.

@@ -80,6 +80,7 @@ struct Args {
 }
 // ANCHOR_END: args
 
+// ANCHOR: main
 fn main() -> ExitCode {
     // Errors end here as one line, such as
     // `error: failed to bind 127.0.0.1:5000: Address already in use (os error 98)`.
@@ -91,6 +92,7 @@ fn main() -> ExitCode {
         }
     }
 }
+// ANCHOR_END: main
 
 // ANCHOR: run
 fn run(args: Args) -> anyhow::Result<()> {

@@ -239,6 +239,7 @@ impl<P: Protocol> HttpRequestParser<P> {
     // ANCHOR_END: feed_body
 }
 
+// ANCHOR: parse_request_line
 /// Splits a request line, `method SP target SP HTTP/1.x`, and checks each
 /// part; returns the method and the target.
 ///
@@ -272,7 +273,9 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
     }
     Ok((method, target))
 }
+// ANCHOR_END: parse_request_line
 
+// ANCHOR: parse_header
 /// Splits a header line, `name ":" OWS value OWS`, and checks both parts;
 /// returns the name and the value with the optional whitespace (OWS: spaces
 /// and tabs) taken off.
@@ -298,6 +301,7 @@ fn parse_header(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
     }
     Ok((name, value))
 }
+// ANCHOR_END: parse_header
 
 /// `bytes` cut in two at the first `separator`, which is dropped: Python's
 /// `bytes.partition`, or `None` when there is no separator.

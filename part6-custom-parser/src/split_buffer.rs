@@ -135,6 +135,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     }
 }
 
+// ANCHOR: find_byte
 /// Where `byte` first occurs in `haystack`: the line finder, which runs
 /// over every byte of every head.
 ///
@@ -182,6 +183,7 @@ const fn repeat(byte: u8) -> u64 {
 fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(repeat(1)) & !word & repeat(0x80)
 }
+// ANCHOR_END: find_byte
 
 #[cfg(test)]
 mod tests {

@@ -186,6 +186,16 @@ const TRY_IT: &[TryIt] = &[
         name: "no-space-after-colon",
         client: Client::Curl(&["-i", "-H", "Name:no-space-needed"]),
     },
+    TryIt {
+        stage: "part6-custom-parser",
+        name: "space-before-colon",
+        client: Client::Curl(&["-i", "-H", "X-Name : value"]),
+    },
+    TryIt {
+        stage: "part6-custom-parser",
+        name: "post-body",
+        client: Client::Curl(&["-i", "-d", "abc=def"]),
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
