@@ -1,6 +1,8 @@
 //! The checks of the echo stage (part 4): every byte sent comes back, on as
 //! many connections at once as there are clients, until the client closes.
 
+use std::net::SocketAddr;
+
 use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
 use crate::{Check, Needs, Target};
 
@@ -57,7 +59,7 @@ pub const CHECKS: &[Check] = &[
 ];
 
 /// Sends `message` and waits until all of it has come back.
-fn echo(conn: &mut Conn, message: &[u8]) -> Result<(), Failure> {
+pub(crate) fn echo(conn: &mut Conn, message: &[u8]) -> Result<(), Failure> {
     let before = conn.received().len();
     conn.send(message)?;
     let back = conn.read_until_length(before + message.len(), IO_TIMEOUT);
@@ -119,28 +121,43 @@ fn echo_clients_in_parallel(target: &Target) -> Result<(), Failure> {
 }
 
 fn echo_transcript(target: &Target) -> Result<(), Failure> {
-    let Some(log) = &target.log else {
-        return Err(Failure::new("the server's log"));
-    };
-    let mut conn = Conn::open(target.addr)?;
-    echo(&mut conn, b"hello\n")?;
-    conn.finish_sending();
-    conn.read_to_close(IO_TIMEOUT)?;
-    let Some(me) = conn.local_addr() else {
-        return Err(Failure::new("to know our own address"));
-    };
+    let (lines, me) = echo_and_read_log(target, &[b"hello\n"])?;
     let expected = [
         format!("Socket established with {me}."),
         r"Received b'hello\n'".to_string(),
         format!("Socket with {me} closed."),
     ];
-    let found = log.connection(me, IO_TIMEOUT);
-    match found {
-        Some(lines) if lines == expected => Ok(()),
-        lines => Err(Failure {
+    if lines != expected {
+        return Err(Failure {
             expected: format!("this transcript:\n{}", expected.join("\n")),
             sent: b"hello\n".to_vec(),
-            received: lines.unwrap_or_else(|| log.lines()).join("\n").into_bytes(),
-        }),
+            received: lines.join("\n").into_bytes(),
+        });
     }
+    Ok(())
+}
+
+/// Echoes `messages` one after the other on a new connection, closes it,
+/// and returns what the server logged for it (or, if that does not come
+/// in time, its whole log), with our side's address, which the log names.
+pub(crate) fn echo_and_read_log(
+    target: &Target,
+    messages: &[&[u8]],
+) -> Result<(Vec<String>, SocketAddr), Failure> {
+    let Some(log) = &target.log else {
+        return Err(Failure::new("the server's log"));
+    };
+    let mut conn = Conn::open(target.addr)?;
+    for message in messages {
+        echo(&mut conn, message)?;
+    }
+    conn.finish_sending();
+    conn.read_to_close(IO_TIMEOUT)?;
+    let Some(me) = conn.local_addr() else {
+        return Err(Failure::new("to know our own address"));
+    };
+    let lines = log
+        .connection(me, IO_TIMEOUT)
+        .unwrap_or_else(|| log.lines());
+    Ok((lines, me))
 }

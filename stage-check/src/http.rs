@@ -10,11 +10,11 @@ use crate::conn::{Conn, Failure, IO_TIMEOUT, Response, parse_response, shown, st
 use crate::{Check, Needs, Target};
 
 /// The request curl sends in the post, byte for byte.
-const CURL_REQUEST: &[u8] =
+pub(crate) const CURL_REQUEST: &[u8] =
     b"GET / HTTP/1.1\r\nHost: localhost:5000\r\nUser-Agent: curl/7.69.1\r\nAccept: */*\r\n\r\n";
 
 /// The page every request gets in the post.
-const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
+pub(crate) const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
 
 /// The pause between the pieces of a request sent in pieces, so that each
 /// piece is likely a read of its own on the server's side. (It is pacing, not
@@ -22,10 +22,10 @@ const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
 const PIECE_PAUSE: Duration = Duration::from_millis(20);
 
 /// The same between single bytes, shorter, since there are many.
-const BYTE_PAUSE: Duration = Duration::from_millis(2);
+pub(crate) const BYTE_PAUSE: Duration = Duration::from_millis(2);
 
 /// How long a server must show no answer to a request that is not complete.
-const WAIT_FOR_REST: Duration = Duration::from_millis(500);
+pub(crate) const WAIT_FOR_REST: Duration = Duration::from_millis(500);
 
 pub const CHECKS: &[Check] = &[
     Check {
@@ -199,15 +199,39 @@ pub const CHECKS: &[Check] = &[
 ];
 
 /// Sends `request` on a new connection and reads until the server closes.
-fn exchange(addr: SocketAddr, request: &[u8]) -> Result<Conn, Failure> {
+pub(crate) fn exchange(addr: SocketAddr, request: &[u8]) -> Result<Conn, Failure> {
+    exchange_in_pieces(addr, &[request], Duration::ZERO)
+}
+
+/// Sends a request in `pieces`, `pause` apart, on a new connection, and
+/// reads until the server closes.
+pub(crate) fn exchange_in_pieces(
+    addr: SocketAddr,
+    pieces: &[&[u8]],
+    pause: Duration,
+) -> Result<Conn, Failure> {
     let mut conn = Conn::open(addr)?;
-    conn.send(request)?;
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            thread::sleep(pause);
+        }
+        conn.send(piece)?;
+    }
     conn.read_to_close(IO_TIMEOUT)?;
     Ok(conn)
 }
 
+/// Reads what `conn` received as a `200` whose body is `body`.
+pub(crate) fn expect_body(conn: &Conn, body: &[u8]) -> Result<(), Failure> {
+    let answer = response(conn, 200, false)?;
+    if answer.body != body {
+        return Err(conn.fail(format!("the body {}", shown(body))));
+    }
+    Ok(())
+}
+
 /// Reads what `conn` received as one well-formed response with `status`.
-fn response(conn: &Conn, status: u16, head_only: bool) -> Result<Response, Failure> {
+pub(crate) fn response(conn: &Conn, status: u16, head_only: bool) -> Result<Response, Failure> {
     // The status first: a 200 to a bad request is the news, not its format.
     if let Some(actual) = status_of(conn.received()).filter(|&actual| actual != status) {
         return Err(conn.fail(format!("status {status}, not {actual}")));
@@ -220,7 +244,7 @@ fn response(conn: &Conn, status: u16, head_only: bool) -> Result<Response, Failu
 }
 
 /// Sends a request that must be refused with `status` and a short text.
-fn expect_refusal(target: &Target, request: &[u8], status: u16) -> Result<(), Failure> {
+pub(crate) fn expect_refusal(target: &Target, request: &[u8], status: u16) -> Result<(), Failure> {
     let mut conn = Conn::open(target.addr)?;
     // The server may stop reading as soon as it sees what is wrong.
     conn.send_lenient(request);
@@ -233,16 +257,33 @@ fn expect_refusal(target: &Target, request: &[u8], status: u16) -> Result<(), Fa
 }
 
 /// Sends the request in `pieces`, `pause` apart, and expects a 200.
-fn send_in_pieces(target: &Target, pieces: &[&[u8]], pause: Duration) -> Result<(), Failure> {
-    let mut conn = Conn::open(target.addr)?;
-    for (i, piece) in pieces.iter().enumerate() {
-        if i > 0 {
-            thread::sleep(pause);
-        }
-        conn.send(piece)?;
-    }
-    conn.read_to_close(IO_TIMEOUT)?;
+pub(crate) fn send_in_pieces(
+    target: &Target,
+    pieces: &[&[u8]],
+    pause: Duration,
+) -> Result<(), Failure> {
+    let conn = exchange_in_pieces(target.addr, pieces, pause)?;
     response(&conn, 200, false).map(drop)
+}
+
+/// Runs `client` against `addr` on `count` threads at once, and collects
+/// what each returns, or the first failure.
+pub(crate) fn at_once<T: Send + 'static>(
+    count: usize,
+    addr: SocketAddr,
+    client: fn(SocketAddr) -> Result<T, Failure>,
+) -> Result<Vec<T>, Failure> {
+    let clients: Vec<_> = (0..count)
+        .map(|_| thread::spawn(move || client(addr)))
+        .collect();
+    clients
+        .into_iter()
+        .map(|client| {
+            client
+                .join()
+                .unwrap_or_else(|_| Err(Failure::new("a client thread to finish")))
+        })
+        .collect()
 }
 
 fn well_formed_response(target: &Target) -> Result<(), Failure> {
@@ -252,11 +293,7 @@ fn well_formed_response(target: &Target) -> Result<(), Failure> {
 
 fn hello_world_page(target: &Target) -> Result<(), Failure> {
     let conn = exchange(target.addr, CURL_REQUEST)?;
-    let page = response(&conn, 200, false)?;
-    if page.body != PAGE {
-        return Err(conn.fail(format!("the body {}", shown(PAGE))));
-    }
-    Ok(())
+    expect_body(&conn, PAGE)
 }
 
 fn transcript(target: &Target) -> Result<(), Failure> {
@@ -524,31 +561,22 @@ fn clients_in_parallel(target: &Target) -> Result<(), Failure> {
 fn many_clients_at_once(target: &Target) -> Result<(), Failure> {
     const CLIENTS: usize = 20;
     const REQUESTS: usize = 100;
-    let addr = target.addr;
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            thread::spawn(move || -> Result<(), Failure> {
-                for _ in 0..REQUESTS {
-                    let conn = exchange(addr, CURL_REQUEST)?;
-                    response(&conn, 200, false)?;
-                }
-                Ok(())
-            })
+    let client = |addr| {
+        for _ in 0..REQUESTS {
+            let conn = exchange(addr, CURL_REQUEST)?;
+            response(&conn, 200, false)?;
+        }
+        Ok(())
+    };
+    at_once(CLIENTS, target.addr, client)
+        .map(drop)
+        .map_err(|mut failure| {
+            failure.expected = format!(
+                "every one of {CLIENTS} × {REQUESTS} requests answered ({})",
+                failure.expected
+            );
+            failure
         })
-        .collect();
-    for client in clients {
-        client
-            .join()
-            .unwrap_or_else(|_| Err(Failure::new("a client thread to finish")))
-            .map_err(|mut failure| {
-                failure.expected = format!(
-                    "every one of {CLIENTS} × {REQUESTS} requests answered ({})",
-                    failure.expected
-                );
-                failure
-            })?;
-    }
-    Ok(())
 }
 
 /// Runs curl with `args` and returns what it printed, or why it failed.

@@ -8,6 +8,8 @@
 //!
 //! - [`checks`] lists the checks of a [`Stage`]; each [`Check`] says in one
 //!   line what it proves, and carries a hint for when it fails.
+//! - [`exercises`] lists the book's exercises for a stage: each [`Exercise`]
+//!   changes the stage, and brings checks of its own that prove the change.
 //! - [`run_check`] runs one against a [`Target`] within its own deadline and
 //!   returns an [`Outcome`]: passed, failed with a [`Failure`] (what was sent,
 //!   what came back, what was expected), or skipped when it needs something
@@ -26,12 +28,14 @@ use std::time::Duration;
 
 pub mod conn;
 mod echo;
+mod exercises;
 pub mod harness;
 mod http;
 pub mod report;
 pub mod server;
 
 pub use conn::Failure;
+pub use exercises::{Exercise, all_exercises, exercises};
 pub use harness::run_as_tests;
 pub use server::{Server, ServerLog};
 

@@ -9,6 +9,7 @@
 //! cargo run -p stage-check -- part5 --addr 127.0.0.1:5000      # a server already running
 //! cargo run -p stage-check -- part5 --exec "python3 server.py" # started (and stopped) for you
 //! cargo run -p stage-check -- part5 --list                     # what each check proves
+//! cargo run -p stage-check -- part5 --exercise not_found --exec "python3 server.py"
 //! ```
 //!
 //! With `--exec`, stage-check runs the command through the shell on a free
@@ -16,6 +17,10 @@
 //! `{port}`), waits until the server listens, runs the checks, and stops the
 //! server and everything it started, on Ctrl-C too. It can then also read the
 //! server's log, which the transcript checks compare with the post's.
+//!
+//! The book's exercises have checks of their own, which a stage's run leaves
+//! out: `--exercise NAME` runs them, after the stage's checks that the
+//! exercise keeps as they are; `--only` picks any one of them by name.
 //!
 //! Each check prints one line when it passes. When it fails, it shows what it
 //! sent, what came back, what it expected, and a hint pointing to the book.
@@ -38,7 +43,10 @@ use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, ValueEnum};
 use stage_check::conn::IO_TIMEOUT;
 use stage_check::report::{Tally, Verdict};
-use stage_check::{Check, Needs, Outcome, STAGE_NAMES, Server, Stage, Target, checks, run_check};
+use stage_check::{
+    Check, Exercise, Needs, Outcome, STAGE_NAMES, Server, Stage, Target, all_exercises, checks,
+    exercises, run_check,
+};
 
 /// Check a server, yours in any language, against a stage's checks.
 ///
@@ -79,9 +87,17 @@ struct Args {
     #[arg(long)]
     list: bool,
 
-    /// Run only this check (give it more than once for more).
+    /// Run only this check (give it more than once for more): one of the
+    /// stage's, or of its exercises'.
     #[arg(long, value_name = "CHECK")]
     only: Vec<String>,
+
+    /// Check a solution of this exercise of the book: its own checks, after
+    /// the stage's checks that it keeps as they are. --list shows them all.
+    #[arg(long, value_name = "EXERCISE", value_parser = clap::builder::PossibleValuesParser::new(
+        all_exercises().map(|(_, exercise)| exercise.name)
+    ))]
+    exercise: Option<String>,
 
     /// How to report: text for a person, or one JSON object per check.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -100,6 +116,7 @@ Examples:
   stage-check part5 --exec \"python3 server.py\" --read-timeout 30
   stage-check part4 --exec \"node echo.js --listen {port}\"
   stage-check part6 --exec \"cargo run -q -p part6-custom-parser --\" --only request_byte_by_byte
+  stage-check part5 --exercise not_found --exec \"cargo run -q -p part5-http-httparse --\"
   stage-check part5 --list";
 
 fn main() -> ExitCode {
@@ -110,12 +127,16 @@ fn main() -> ExitCode {
         // Not reached: clap accepts only the names `from_name` knows.
         usage_error(format!("no stage `{}`", args.stage));
     };
-    let selected = select(stage, &args);
+    let exercise = args
+        .exercise
+        .as_deref()
+        .map(|name| find_exercise(stage, name, &args.stage));
+    let selected = select(stage, exercise, &args);
     if args.list {
-        list(&selected);
+        list(stage, exercise, &selected, &args);
         return ExitCode::SUCCESS;
     }
-    match check(stage, &selected, &args) {
+    match check(stage, exercise, &selected, &args) {
         Ok(tally) if tally.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(error) => {
@@ -133,50 +154,125 @@ fn usage_error(message: String) -> ! {
         .exit()
 }
 
-/// The checks to run: those of `stage`, or those `--only` names.
-fn select(stage: Stage, args: &Args) -> Vec<&'static Check> {
-    let all = checks(stage);
-    if args.only.is_empty() {
-        return all.iter().collect();
+/// The exercise called `name` (clap made sure one is), if it is for a stage
+/// of the kind `stage_name` names.
+fn find_exercise(stage: Stage, name: &str, stage_name: &str) -> &'static Exercise {
+    if let Some(exercise) = exercises(stage).iter().find(|e| e.name == name) {
+        return exercise;
     }
+    let home = all_exercises()
+        .find(|(_, exercise)| exercise.name == name)
+        .map_or("another stage", |(_, exercise)| exercise.stage);
+    usage_error(format!(
+        "exercise `{name}` is for {home}, not for {stage_name}, an {} stage",
+        stage.describe()
+    ))
+}
+
+/// The checks to run: those of `stage`, or of `exercise` (the stage's it
+/// keeps, then its own), or those `--only` names.
+fn select(stage: Stage, exercise: Option<&Exercise>, args: &Args) -> Vec<&'static Check> {
+    let all = match exercise {
+        Some(exercise) => exercise.full_checks(stage),
+        None => checks(stage).iter().collect(),
+    };
+    if args.only.is_empty() {
+        return all;
+    }
+    // Without --exercise, --only finds the exercises' checks too.
+    let extra: Vec<&Check> = match exercise {
+        Some(_) => Vec::new(),
+        None => exercises(stage).iter().flat_map(|e| e.checks).collect(),
+    };
+    let names = |list: &[&Check]| {
+        let names: Vec<&str> = list.iter().map(|check| check.name).collect();
+        names.join(", ")
+    };
     args.only
         .iter()
         .map(|name| {
             all.iter()
+                .chain(&extra)
                 .find(|check| check.name == name)
+                .copied()
                 .unwrap_or_else(|| {
-                    let names: Vec<&str> = all.iter().map(|check| check.name).collect();
-                    usage_error(format!(
-                        "no check `{name}` in {}; its checks: {}",
-                        args.stage,
-                        names.join(", ")
-                    ))
+                    let within = match exercise {
+                        Some(exercise) => format!("{} with exercise {}", args.stage, exercise.name),
+                        None => args.stage.clone(),
+                    };
+                    let mut message =
+                        format!("no check `{name}` in {within}; its checks: {}", names(&all));
+                    if !extra.is_empty() {
+                        message += &format!("; its exercises' checks: {}", names(&extra));
+                    }
+                    usage_error(message)
                 })
         })
         .collect()
 }
 
-/// `--list`: one line per check, its name and what it proves.
-fn list(selected: &[&Check]) {
-    let width = selected
+/// `--list`: one line per check, its name and what it proves. Then, for an
+/// exercise, what it needs and leaves out; for a whole stage, its exercises.
+fn list(stage: Stage, exercise: Option<&Exercise>, selected: &[&Check], args: &Args) {
+    print_checks(selected, "");
+    if let Some(exercise) = exercise {
+        if !exercise.server_args.is_empty() {
+            println!(
+                "\nStart the server with {} for this exercise.",
+                exercise.server_args.join(" ")
+            );
+        }
+        if !exercise.changes.is_empty() && args.only.is_empty() {
+            println!("\nLeft out, as the exercise changes them on purpose:");
+            for (check, why) in exercise.changes {
+                println!("  {check}: {why}");
+            }
+        }
+        return;
+    }
+    if !args.only.is_empty() || exercises(stage).is_empty() {
+        return;
+    }
+    println!("\nThe book's exercises, each with checks of its own (run one with --exercise NAME):");
+    for exercise in exercises(stage) {
+        let start_with = match exercise.server_args {
+            [] => String::new(),
+            server_args => format!("; start the server with {}", server_args.join(" ")),
+        };
+        println!(
+            "{} ({}{start_with}): {}",
+            exercise.name, exercise.stage, exercise.task
+        );
+        print_checks(&exercise.checks.iter().collect::<Vec<_>>(), "  ");
+    }
+}
+
+/// One line per check, after `indent`: its name, then what it proves.
+fn print_checks(checks: &[&Check], indent: &str) {
+    let width = checks
         .iter()
         .map(|check| check.name.len())
         .max()
         .unwrap_or(0);
-    for check in selected {
+    for check in checks {
         let needs = match check.needs {
             Needs::Nothing => "",
             Needs::Log => " (needs --exec)",
             Needs::ReadTimeout => " (needs --read-timeout)",
             Needs::Curl => " (needs curl)",
         };
-        println!("{:width$}  {}{needs}", check.name, check.proves);
+        println!("{indent}{:width$}  {}{needs}", check.name, check.proves);
     }
 }
 
 /// Runs `selected` against the server `args` names or starts, printing each
 /// result as it comes. An error means no check could run.
-fn check(stage: Stage, selected: &[&Check], args: &Args) -> anyhow::Result<Tally> {
+fn check(
+    stage: Stage,
+    exercise: Option<&Exercise>,
+    selected: &[&Check],
+    args: &Args,
+) -> anyhow::Result<Tally> {
     // The server: started here, or already running. One we started is
     // stopped when `server` is dropped, at the end of this function however
     // it ends (an early `?` included), or on Ctrl-C by the handler that
@@ -211,9 +307,12 @@ fn check(stage: Stage, selected: &[&Check], args: &Args) -> anyhow::Result<Tally
         };
         let count = selected.len();
         let checks = if count == 1 { "check" } else { "checks" };
+        let for_exercise = exercise.map_or(String::new(), |exercise| {
+            format!(", for exercise {}", exercise.name)
+        });
         writeln!(
             out,
-            "Checking the server at {}{how}: {count} {} {checks} of {}.\n",
+            "Checking the server at {}{how}: {count} {} {checks} of {}{for_exercise}.\n",
             target.addr,
             stage.describe(),
             args.stage,

@@ -314,26 +314,31 @@ fn a_server_that_exits_says_why() {
     assert!(run.stderr.contains("no such option"), "its stderr is shown");
 }
 
+/// Runs stage-check with `args`, which are wrong: asserts that it exits
+/// with code 2, saying each of `says` on standard error.
+fn assert_usage_error(args: &[&str], says: &[&str]) {
+    let run = run(args);
+    assert_eq!(run.code, Some(2), "{args:?}");
+    for words in says {
+        assert!(
+            run.stderr.contains(words),
+            "{args:?} does not say {words:?}"
+        );
+    }
+}
+
 #[test]
 fn usage_errors_exit_with_code_2() {
-    let unknown_check = run(&["part4", "--only", "echo_nothing"]);
-    assert_eq!(unknown_check.code, Some(2));
-    assert!(
-        unknown_check
-            .stderr
-            .contains("no check `echo_nothing` in part4")
+    assert_usage_error(
+        &["part4", "--only", "echo_nothing"],
+        &[
+            "no check `echo_nothing` in part4",
+            "echo_one_message, echo_many_messages",
+        ],
     );
-    assert!(
-        unknown_check
-            .stderr
-            .contains("echo_one_message, echo_many_messages")
-    );
-    assert_eq!(run(&["part9"]).code, Some(2));
-    assert_eq!(
-        run(&["part5", "--addr", "127.0.0.1:1", "--exec", "x"]).code,
-        Some(2)
-    );
-    assert_eq!(run(&["part5", "--read-timeout", "0"]).code, Some(2));
+    assert_usage_error(&["part9"], &[]);
+    assert_usage_error(&["part5", "--addr", "127.0.0.1:1", "--exec", "x"], &[]);
+    assert_usage_error(&["part5", "--read-timeout", "0"], &[]);
 }
 
 #[test]
@@ -347,6 +352,7 @@ fn help_and_list_describe_the_tool_and_the_checks() {
         "--only",
         "--read-timeout",
         "--format",
+        "--exercise",
     ] {
         assert!(
             help.stdout.contains(option),
@@ -357,12 +363,104 @@ fn help_and_list_describe_the_tool_and_the_checks() {
     assert_eq!(list.code, Some(0));
     let lines = list.lines();
     let all = stage_check::checks(stage_check::Stage::Echo).len();
-    assert_eq!(lines.len(), all, "one line per check");
     assert!(lines[0].starts_with("echo_one_message  "));
     assert!(lines[all - 1].ends_with("(needs --exec)"));
+    // Then the exercises, each with its checks, below an empty line.
+    assert_eq!(lines[all], "", "one line per check, then the exercises");
+    assert!(lines[all + 1].contains("--exercise NAME"));
+    assert!(lines[all + 2].starts_with("quit_command (part4-tcp-echo): "));
+    assert!(lines[all + 3].starts_with("  quit_says_bye  "));
     let one = run(&["part5", "--list", "--only", "quiet_client_timed_out"]);
     assert_eq!(one.lines().len(), 1);
     assert!(one.stdout.contains("(needs --read-timeout)"));
+}
+
+#[test]
+fn an_exercise_runs_the_stage_checks_it_keeps_then_its_own() {
+    let list = run(&["part4", "--exercise", "message_counter", "--list"]);
+    assert_eq!(list.code, Some(0));
+    let lines = list.lines();
+    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    // One stage check changed on purpose: left out, and said so.
+    assert_eq!(
+        lines[all - 1].split_whitespace().next(),
+        Some("messages_counted_in_log")
+    );
+    assert!(
+        lines[..all]
+            .iter()
+            .all(|line| !line.starts_with("echo_transcript"))
+    );
+    assert_eq!(
+        lines[all + 1],
+        "Left out, as the exercise changes them on purpose:"
+    );
+    assert!(lines[all + 2].starts_with("  echo_transcript: "));
+
+    // The stage unsolved: its own checks pass, the exercise's fails.
+    let Some(stage) = command_line("part4-tcp-echo") else {
+        return;
+    };
+    let run = run(&[
+        "part4",
+        "--exercise",
+        "message_counter",
+        "--exec",
+        &stage,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let results = run.json();
+    assert_eq!(
+        results.len(),
+        all,
+        "the stage's checks but one, and one more"
+    );
+    assert_eq!(run.check("messages_counted_in_log")["outcome"], "failed");
+    let passed = results.iter().filter(|r| r["outcome"] == "passed").count();
+    assert_eq!(passed, all - 1);
+}
+
+#[test]
+fn only_finds_an_exercise_check_and_it_catches_the_unsolved_stage() {
+    let Some(stage) = command_line("part5-http-httparse") else {
+        return;
+    };
+    let run = run(&[
+        "part5",
+        "--exec",
+        &stage,
+        "--only",
+        "not_found_for_other_paths",
+    ]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.contains("FAIL  not_found_for_other_paths"));
+    assert!(run.stdout.contains("expected: status 404, not 200"));
+    assert!(run.stdout.contains("(book: Part 5, exercise 1)"));
+}
+
+#[test]
+fn an_exercise_for_another_kind_of_stage_is_a_usage_error() {
+    assert_usage_error(
+        &["part4", "--exercise", "not_found"],
+        &["exercise `not_found` is for part5-http-httparse, not for part4"],
+    );
+    // clap lists the exercises there are.
+    assert_usage_error(
+        &["part5", "--exercise", "no_such_exercise"],
+        &["chunked_body"],
+    );
+    assert_usage_error(
+        &[
+            "part4",
+            "--exercise",
+            "message_counter",
+            "--only",
+            "echo_transcript",
+        ],
+        &["no check `echo_transcript` in part4 with exercise message_counter"],
+    );
 }
 
 #[test]

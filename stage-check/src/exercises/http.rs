@@ -1,0 +1,224 @@
+//! The exercises of the HTTP stages (parts 5 and 6).
+
+use std::net::SocketAddr;
+
+use super::Exercise;
+use crate::conn::{Conn, Failure, IO_TIMEOUT};
+use crate::http::{
+    BYTE_PAUSE, CURL_REQUEST, PAGE, WAIT_FOR_REST, at_once, exchange, exchange_in_pieces,
+    expect_body, expect_refusal, response, send_in_pieces,
+};
+use crate::{Check, Needs, Target};
+
+pub const EXERCISES: &[Exercise] = &[
+    Exercise {
+        name: "not_found",
+        stage: "part5-http-httparse",
+        task: "any path but / and /index.html is answered 404 Not Found",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "not_found_for_other_paths",
+            proves: "GET /missing gets 404 with a short text, HEAD /missing its head; /, /index.html and /?lang=en still get the page",
+            hint: "Keep the url the parser reports, and pass it to send_response with the method; cut off a query string (`?…`) before comparing (book: Part 5, exercise 1).",
+            needs: Needs::Nothing,
+            run: not_found_for_other_paths,
+        }],
+    },
+    Exercise {
+        name: "echo_post_body",
+        stage: "part5-http-httparse",
+        task: "a POST is answered with its own body",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "post_body_echoed",
+            proves: "a POST gets its body back as the body of a 200, however the body arrives",
+            hint: "Collect the pieces on_body gets into a Vec<u8>, and pass the whole body to send_response (book: Part 5, exercise 2).",
+            needs: Needs::Nothing,
+            run: post_body_echoed,
+        }],
+    },
+    Exercise {
+        name: "method_not_allowed",
+        stage: "part5-oo-session",
+        task: "methods other than GET, HEAD and POST are answered 405 Method Not Allowed",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "method_not_allowed",
+            proves: "DELETE and PUT get 405 with an Allow header naming GET, HEAD and POST",
+            hint: "In Session::send_response, match on the method; a 405 must say in `Allow` which methods are answered (book: Part 5, second version, exercise 1).",
+            needs: Needs::Nothing,
+            run: method_not_allowed,
+        }],
+    },
+    Exercise {
+        name: "request_counter",
+        stage: "part5-oo-session",
+        task: "every page carries X-Request-Count, the number of pages the server has sent",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "request_counter_header",
+            proves: "X-Request-Count goes up by one per page, and 50 requests from 10 clients at once get 50 different, consecutive numbers",
+            hint: "Share one Arc<AtomicUsize> between every Session, and fetch_add(1) once per page: a read, then a separate write, loses counts (book: Part 5, second version, exercise 2).",
+            needs: Needs::Nothing,
+            run: request_counter_header,
+        }],
+    },
+    Exercise {
+        name: "no_underscores",
+        stage: "part6-custom-parser",
+        task: "a header name with `_` in it is refused with 400",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "underscore_in_header_name_refused",
+            proves: "X_Forwarded_For is answered 400, while X-Forwarded-For gets the page",
+            hint: "HTTP allows `_`, so the parser must not refuse it: let the protocol note it in on_header, and the session answer 400 (book: Part 6, exercise 1).",
+            needs: Needs::Nothing,
+            run: underscore_in_header_name_refused,
+        }],
+    },
+    Exercise {
+        name: "chunked_body",
+        stage: "part6-custom-parser",
+        task: "bodies sent with Transfer-Encoding: chunked are read, instead of answered 501",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "chunked_body_read",
+            proves: "a chunked body (hex sizes, an extension, a trailer) is answered 200 once its last chunk and trailers are in; a size that is not hex gets 400, one over 1 MiB 413",
+            hint: "After the head, read lines again: a chunk's size in hex, then that many bytes and CRLF, until size 0; then trailer lines until an empty one (book: Part 6, exercise 2).",
+            needs: Needs::Nothing,
+            run: chunked_body_read,
+        }],
+    },
+];
+
+fn not_found_for_other_paths(target: &Target) -> Result<(), Failure> {
+    let conn = exchange(target.addr, b"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let answer = response(&conn, 404, false)?;
+    if answer.body.is_empty() {
+        return Err(conn.fail("a 404 with a short text saying what is wrong"));
+    }
+    let conn = exchange(target.addr, b"HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    response(&conn, 404, true)?;
+    for path in ["/", "/index.html", "/?lang=en"] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let conn = exchange(target.addr, request.as_bytes())?;
+        expect_body(&conn, PAGE)?;
+    }
+    Ok(())
+}
+
+fn post_body_echoed(target: &Target) -> Result<(), Failure> {
+    let conn = exchange(
+        target.addr,
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\nabc=def",
+    )?;
+    expect_body(&conn, b"abc=def")?;
+    // Every byte value, in pieces that each take a read of their own.
+    let body: Vec<u8> = (0..3000).map(|i| (i % 256) as u8).collect();
+    let head = format!(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut pieces = vec![head.as_bytes()];
+    pieces.extend(body.chunks(1000));
+    let conn = exchange_in_pieces(target.addr, &pieces, BYTE_PAUSE)?;
+    expect_body(&conn, &body)
+}
+
+fn method_not_allowed(target: &Target) -> Result<(), Failure> {
+    for request in [
+        &b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+    ] {
+        let conn = exchange(target.addr, request)?;
+        let answer = response(&conn, 405, false)?;
+        let allow = answer.header("Allow").unwrap_or_default();
+        let allowed: Vec<&str> = allow.split(',').map(str::trim).collect();
+        if !["GET", "HEAD", "POST"].iter().all(|m| allowed.contains(m)) {
+            return Err(conn.fail("with the 405, `Allow: GET, HEAD, POST`"));
+        }
+    }
+    Ok(())
+}
+
+fn request_counter_header(target: &Target) -> Result<(), Failure> {
+    // One after the other: each number one more than the one before.
+    let mut last = counted_request(target.addr)?;
+    for _ in 0..2 {
+        let next = counted_request(target.addr)?;
+        if next != last + 1 {
+            return Err(Failure::new(format!(
+                "X-Request-Count: {} after {last}; got {next}",
+                last + 1
+            )));
+        }
+        last = next;
+    }
+    // At once: no number twice, none left out.
+    const CLIENTS: usize = 10;
+    const REQUESTS: usize = 5;
+    let client = |addr| -> Result<Vec<u64>, Failure> {
+        (0..REQUESTS).map(|_| counted_request(addr)).collect()
+    };
+    let mut numbers: Vec<u64> = at_once(CLIENTS, target.addr, client)?.concat();
+    numbers.sort_unstable();
+    let expected: Vec<u64> = (last + 1..).take(CLIENTS * REQUESTS).collect();
+    if numbers != expected {
+        return Err(Failure::new(format!(
+            "from {CLIENTS} clients at once, the numbers {} to {}, each once; got {numbers:?}",
+            last + 1,
+            last + (CLIENTS * REQUESTS) as u64
+        )));
+    }
+    Ok(())
+}
+
+/// Asks for the page, and returns the number in its `X-Request-Count`.
+fn counted_request(addr: SocketAddr) -> Result<u64, Failure> {
+    let conn = exchange(addr, CURL_REQUEST)?;
+    let answer = response(&conn, 200, false)?;
+    answer
+        .header("X-Request-Count")
+        .and_then(|count| count.parse().ok())
+        .ok_or_else(|| conn.fail("an `X-Request-Count` header with a number"))
+}
+
+fn underscore_in_header_name_refused(target: &Target) -> Result<(), Failure> {
+    expect_refusal(
+        target,
+        b"GET / HTTP/1.1\r\nHost: x\r\nX_Forwarded_For: 10.0.0.1\r\n\r\n",
+        400,
+    )?;
+    let conn = exchange(
+        target.addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n",
+    )?;
+    response(&conn, 200, false).map(drop)
+}
+
+fn chunked_body_read(target: &Target) -> Result<(), Failure> {
+    const HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // Two chunks, the second with an extension (`;note=x`); then the last
+    // chunk, of size 0, and a trailer. No answer before the empty line.
+    let mut conn = Conn::open(target.addr)?;
+    conn.send(&[HEAD, b"3\r\nabc\r\n"].concat())?;
+    conn.expect_silence(WAIT_FOR_REST, "while more chunks are to come")?;
+    conn.send(b"4;note=x\r\ndefg\r\n0\r\n")?;
+    conn.expect_silence(WAIT_FOR_REST, "while the trailers are to come")?;
+    conn.send(b"Checksum: 1\r\n\r\n")?;
+    conn.read_to_close(IO_TIMEOUT)?;
+    response(&conn, 200, false)?;
+    // Sizes are hex: A is ten bytes. Byte by byte, too.
+    let request = [HEAD, b"A\r\n0123456789\r\n0\r\n\r\n"].concat();
+    let pieces: Vec<&[u8]> = request.chunks(1).collect();
+    send_in_pieces(target, &pieces, BYTE_PAUSE)?;
+    expect_refusal(target, &[HEAD, b"zz\r\nabc\r\n0\r\n\r\n"].concat(), 400)?;
+    // 200000 in hex is 2 MiB.
+    expect_refusal(target, &[HEAD, b"200000\r\n"].concat(), 413)
+}
