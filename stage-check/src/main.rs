@@ -83,7 +83,8 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     read_timeout: Option<u64>,
 
-    /// List the stage's checks, each with what it proves, and run none.
+    /// List the stage's checks, each with what it proves, then its exercises
+    /// (or with --exercise, what that exercise runs); run none.
     #[arg(long)]
     list: bool,
 
