@@ -92,6 +92,27 @@ pub const CHECKS: &[Check] = &[
         run: expect_continue,
     },
     Check {
+        name: "header_without_space",
+        proves: "a header written `Name:value`, with no space after the colon, is read like any other",
+        hint: "Split a header line at its first colon and trim spaces and tabs around the value; the post's parser splits at \": \" and fails (book: Part 6).",
+        needs: Needs::Nothing,
+        run: header_without_space,
+    },
+    Check {
+        name: "many_headers",
+        proves: "a request with 1,200 short headers gets an answer (200, or 431 if that is too many), not a crash",
+        hint: "Read header lines in a loop, not with a call per line: the original recurses and dies on 1,200 headers (book: Part 6).",
+        needs: Needs::Nothing,
+        run: many_headers,
+    },
+    Check {
+        name: "bytes_after_body",
+        proves: "bytes after Content-Length's worth of body are not body, and get no second answer",
+        hint: "Count the body out by Content-Length and stop there; one request, one response (book: Part 6).",
+        needs: Needs::Nothing,
+        run: bytes_after_body,
+    },
+    Check {
         name: "bad_request_line",
         proves: "a malformed request line is answered 400 with a short text, then closed",
         hint: "A request line is `METHOD SP target SP HTTP/1.x`; answer anything else with 400 instead of failing in silence (book: what the original gets wrong).",
@@ -431,6 +452,37 @@ fn expect_continue(target: &Target) -> Result<(), Failure> {
         return Err(conn.fail("200 after the body"));
     }
     Ok(())
+}
+
+fn header_without_space(target: &Target) -> Result<(), Failure> {
+    let conn = exchange(
+        target.addr,
+        b"GET / HTTP/1.1\r\nHost:localhost\r\nAccept:\t*/* \r\n\r\n",
+    )?;
+    response(&conn, 200, false).map(drop)
+}
+
+fn many_headers(target: &Target) -> Result<(), Failure> {
+    // 1,200 lines of 6 bytes: 7.2 KB, under the 8 KiB head limit.
+    let request = format!("GET / HTTP/1.1\r\n{}\r\n", "A: b\r\n".repeat(1200));
+    let mut conn = Conn::open(target.addr)?;
+    conn.send_lenient(request.as_bytes());
+    conn.read_to_close(IO_TIMEOUT)?;
+    match status_of(conn.received()) {
+        Some(431) => response(&conn, 431, false).map(drop),
+        _ => response(&conn, 200, false).map(drop),
+    }
+}
+
+fn bytes_after_body(target: &Target) -> Result<(), Failure> {
+    // A second request glued to the first one's body: it must not be
+    // answered too (a second answer would show as more body than announced).
+    let request =
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n";
+    let mut conn = Conn::open(target.addr)?;
+    conn.send_lenient(request);
+    conn.read_to_close(IO_TIMEOUT)?;
+    response(&conn, 200, false).map(drop)
 }
 
 fn bad_request_line(target: &Target) -> Result<(), Failure> {

@@ -225,6 +225,93 @@ pub fn try_it() -> Result<Vec<Generated>> {
     Ok(generated)
 }
 
+/// One run of stage-check for its chapter: its arguments, and the server
+/// its `--exec` starts, as a path in the build folder and as the book shows
+/// the command (the command a learner would type).
+struct CheckRun {
+    name: &'static str,
+    args: &'static [&'static str],
+    exec: Option<(&'static str, &'static str)>,
+}
+
+const CHECK_RUNS: &[CheckRun] = &[
+    CheckRun {
+        name: "part4-pass",
+        args: &["part4"],
+        exec: Some(("part4-tcp-echo", "cargo run -q -p part4-tcp-echo --")),
+    },
+    CheckRun {
+        name: "part4-fail",
+        args: &["part4"],
+        exec: Some((
+            "examples/broken-one-client-at-a-time",
+            "cargo run -q -p stage-check --example broken-one-client-at-a-time --",
+        )),
+    },
+    CheckRun {
+        name: "part4-list",
+        args: &["part4", "--list"],
+        exec: None,
+    },
+    CheckRun {
+        name: "part5-json",
+        args: &[
+            "part5",
+            "--only",
+            "bad_request_line",
+            "--only",
+            "head_request",
+            "--format",
+            "json",
+        ],
+        exec: Some(("part5-oo-session", "cargo run -q -p part5-oo-session --")),
+    },
+    CheckRun {
+        name: "part5-json-fail",
+        args: &[
+            "part5",
+            "--only",
+            "well_formed_response",
+            "--format",
+            "json",
+        ],
+        exec: Some((
+            "examples/broken-no-empty-line",
+            "cargo run -q -p stage-check --example broken-no-empty-line --",
+        )),
+    },
+];
+
+/// Every stage-check run of its chapter, for real: `stage-check/<name>.console`
+/// with the command and what it printed.
+pub fn check_runs() -> Result<Vec<Generated>> {
+    let bin_dir = build_stages()?;
+    CHECK_RUNS
+        .iter()
+        .map(|run| {
+            let mut command = Command::new(bin_dir.join("stage-check"));
+            command.args(run.args);
+            let mut shown = format!("cargo run -q -p stage-check -- {}", quoted(run.args));
+            if let Some((program, shown_program)) = run.exec {
+                command.arg("--exec").arg(bin_dir.join(program));
+                shown.push_str(&format!(" --exec \"{shown_program}\""));
+            }
+            // A run with a failing check exits with 1: that is the point.
+            let output = command.env("NO_COLOR", "1").output()?;
+            let printed = String::from_utf8_lossy(&output.stdout);
+            // Every port becomes 5000, and every time one that reads well.
+            let printed =
+                replace_numbers_after(&printed, "127.0.0.1:", |_| SHOWN_SERVER_PORT.into());
+            let printed = replace_version_after(&printed, "\"seconds\":", "\"seconds\":0.001");
+            let printed = replace_version_after(&printed, "curl/", SHOWN_CURL);
+            Ok(Generated {
+                path: format!("stage-check/{}.console", run.name),
+                text: format!("$ {shown}\n{printed}"),
+            })
+        })
+        .collect()
+}
+
 /// Runs one "Try it" on a fresh server: returns the client's side and the
 /// server's, as a reader would see them in two terminals.
 fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
@@ -374,9 +461,14 @@ pub fn build_stages() -> Result<PathBuf> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
-    build
-        .current_dir(workspace_root())
-        .args(["build", "--quiet", "--bins"]);
+    build.current_dir(workspace_root()).args([
+        "build",
+        "--quiet",
+        "--bins",
+        "--examples",
+        "-p",
+        "stage-check",
+    ]);
     for stage in STAGES {
         build.args(["-p", stage]);
     }
@@ -394,6 +486,7 @@ pub fn build_stages() -> Result<PathBuf> {
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
     generated.extend(try_it()?);
+    generated.extend(check_runs()?);
     Ok(generated)
 }
 

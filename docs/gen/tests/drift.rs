@@ -15,14 +15,16 @@ fn the_diffs_between_stages_match() {
 }
 
 #[test]
-fn the_try_it_transcripts_match() {
+fn the_try_it_transcripts_and_stage_check_runs_match() {
     // Outside CI, on a machine without curl, there is nothing to compare with.
     if std::env::var_os("CI").is_none() && !stage_check::conn::curl_available() {
         assert!(book_gen::try_it_needs_curl());
         eprintln!("not compared: curl is not installed (CI installs it)");
         return;
     }
-    let drifted = book_gen::drifted(&book_gen::try_it().unwrap());
+    let mut generated = book_gen::try_it().unwrap();
+    generated.extend(book_gen::check_runs().unwrap());
+    let drifted = book_gen::drifted(&generated);
     assert!(
         drifted.is_empty(),
         "{REGENERATE}; these differ: {drifted:?}"
