@@ -251,6 +251,16 @@ pub(crate) fn expect_body(conn: &Conn, body: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Like [`exchange`], for a request the server may rightly stop reading
+/// part way, as soon as it sees what is wrong: what it did not take is
+/// not sent, and that is no failure.
+pub(crate) fn exchange_lenient(addr: SocketAddr, request: &[u8]) -> Result<Conn, Failure> {
+    let mut conn = Conn::open(addr)?;
+    conn.send_lenient(request);
+    conn.read_to_close(IO_TIMEOUT)?;
+    Ok(conn)
+}
+
 /// Reads what `conn` received as one well-formed response with `status`.
 pub(crate) fn response(conn: &Conn, status: u16, head_only: bool) -> Result<Response, Failure> {
     // The status first: a 200 to a bad request is the news, not its format.
@@ -266,10 +276,7 @@ pub(crate) fn response(conn: &Conn, status: u16, head_only: bool) -> Result<Resp
 
 /// Sends a request that must be refused with `status` and a short text.
 pub(crate) fn expect_refusal(target: &Target, request: &[u8], status: u16) -> Result<(), Failure> {
-    let mut conn = Conn::open(target.addr)?;
-    // The server may stop reading as soon as it sees what is wrong.
-    conn.send_lenient(request);
-    conn.read_to_close(IO_TIMEOUT)?;
+    let conn = exchange_lenient(target.addr, request)?;
     let refusal = response(&conn, status, false)?;
     if refusal.body.is_empty() {
         return Err(conn.fail(format!("a {status} with a short text saying what is wrong")));
@@ -465,9 +472,7 @@ fn header_without_space(target: &Target) -> Result<(), Failure> {
 fn many_headers(target: &Target) -> Result<(), Failure> {
     // 1,200 lines of 6 bytes: 7.2 KB, under the 8 KiB head limit.
     let request = format!("GET / HTTP/1.1\r\n{}\r\n", "A: b\r\n".repeat(1200));
-    let mut conn = Conn::open(target.addr)?;
-    conn.send_lenient(request.as_bytes());
-    conn.read_to_close(IO_TIMEOUT)?;
+    let conn = exchange_lenient(target.addr, request.as_bytes())?;
     match status_of(conn.received()) {
         Some(431) => response(&conn, 431, false).map(drop),
         _ => response(&conn, 200, false).map(drop),
@@ -479,9 +484,7 @@ fn bytes_after_body(target: &Target) -> Result<(), Failure> {
     // answered too (a second answer would show as more body than announced).
     let request =
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n";
-    let mut conn = Conn::open(target.addr)?;
-    conn.send_lenient(request);
-    conn.read_to_close(IO_TIMEOUT)?;
+    let conn = exchange_lenient(target.addr, request)?;
     response(&conn, 200, false).map(drop)
 }
 
@@ -531,9 +534,7 @@ fn content_length_and_transfer_encoding(target: &Target) -> Result<(), Failure> 
 fn transfer_encoding_alone(target: &Target) -> Result<(), Failure> {
     let request =
         b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
-    let mut conn = Conn::open(target.addr)?;
-    conn.send_lenient(request);
-    conn.read_to_close(IO_TIMEOUT)?;
+    let conn = exchange_lenient(target.addr, request)?;
     match parse_response(conn.received(), false) {
         Ok(answer) if answer.status == 501 || answer.status == 200 => Ok(()),
         Ok(answer) => Err(conn.fail(format!(
