@@ -414,20 +414,20 @@ mod tests {
 
     // The post's tests, 1 to 3. (Its buffer test, 4, is in split_buffer.rs.)
 
+    /// The headers curl sends in the post's first two tests.
+    const CURL_HEADERS: &[(&str, &str)] = &[
+        ("Host", "localhost:5000"),
+        ("User-Agent", "curl/7.69.1"),
+        ("Accept", "*/*"),
+    ];
+
     #[test]
     fn post_test_1_get_in_one_piece() {
         let request =
             b"GET /abc HTTP/1.1\r\nHost: localhost:5000\r\nUser-Agent: curl/7.69.1\r\nAccept: */*\r\n\r\n";
         let seen = parse_in_pieces(request, request.len()).unwrap();
         assert_eq!(seen.url, b"/abc");
-        assert_eq!(
-            headers(&seen),
-            pairs(&[
-                ("Host", "localhost:5000"),
-                ("User-Agent", "curl/7.69.1"),
-                ("Accept", "*/*"),
-            ])
-        );
+        assert_eq!(headers(&seen), pairs(CURL_HEADERS));
         assert_eq!((seen.body_calls, seen.messages_complete), (0, 1));
     }
 
@@ -440,14 +440,7 @@ mod tests {
         assert_eq!(&request[24..26], b"\r\n");
         assert_eq!(&request[84..86], b"\r\n");
         assert_eq!(seen.url, b"/index.html");
-        assert_eq!(
-            headers(&seen),
-            pairs(&[
-                ("Host", "localhost:5000"),
-                ("User-Agent", "curl/7.69.1"),
-                ("Accept", "*/*"),
-            ])
-        );
+        assert_eq!(headers(&seen), pairs(CURL_HEADERS));
         assert_eq!((seen.body_calls, seen.messages_complete), (0, 1));
     }
 
