@@ -15,7 +15,7 @@ const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
 
 // ANCHOR: app
 /// Answers `GET /` (and `HEAD /`) with the page, `POST /create` with a short
-/// text that contains the body it got, anything else with `404`.
+/// text that says what it got, anything else with `404`.
 pub fn app(request: Request<Vec<u8>>) -> Response<Vec<u8>> {
     // A pair of values is matched like a tuple in Python's `match`.
     match (request.method(), request.uri().path()) {
@@ -23,16 +23,26 @@ pub fn app(request: Request<Vec<u8>>) -> Response<Vec<u8>> {
         (&Method::GET | &Method::HEAD, "/") => {
             answer(StatusCode::OK, "text/html; charset=utf-8", PAGE.to_vec())
         }
-        (&Method::POST, "/create") => {
-            let mut text = b"Created: ".to_vec();
-            text.extend_from_slice(request.body());
-            text.push(b'\n');
-            answer(StatusCode::OK, "text/plain; charset=utf-8", text)
-        }
+        (&Method::POST, "/create") => create(&request),
         _ => not_found(&request),
     }
 }
 // ANCHOR_END: app
+
+/// What `POST /create` answers: the body it got, and its media type.
+fn create(request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    // A `HeaderMap` finds a name in any case: `content-type` and
+    // `Content-Type` are the same header. (The post's server looks the
+    // type up case by case, and misses it when a client writes it otherwise.)
+    let media_type = match request.headers().get(CONTENT_TYPE) {
+        Some(value) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        None => "no Content-Type".to_string(),
+    };
+    let mut text = format!("Created from {media_type}: ").into_bytes();
+    text.extend_from_slice(request.body());
+    text.push(b'\n');
+    answer(StatusCode::OK, "text/plain; charset=utf-8", text)
+}
 
 /// A `404` that says what was not found, and where.
 fn not_found(request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
