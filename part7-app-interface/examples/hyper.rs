@@ -14,6 +14,8 @@
 //! between them whenever one waits (`.await`). That is a lesson of its own,
 //! and not this series'; here it stays out of the way.
 
+use std::sync::Arc;
+
 use clap::Parser;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -21,7 +23,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use part7_app_interface::application::Connection;
+use part7_app_interface::application::{Application, Connection};
 use tokio::net::TcpListener;
 
 // The stage's own application, the very file `src/main.rs` serves.
@@ -44,12 +46,16 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     println!("Listening on {}", listener.local_addr()?);
+    // The application, as `src/main.rs` picks it.
+    let app: Arc<dyn Application> = Arc::new(app::app);
     loop {
         let (stream, client) = listener.accept().await?;
         let server = stream.local_addr()?;
+        let app = Arc::clone(&app);
         // One task per connection, as the stages have one thread each.
         tokio::spawn(async move {
-            let service = service_fn(move |request| answer(request, Connection { server, client }));
+            let connection = Connection { server, client };
+            let service = service_fn(move |request| answer(Arc::clone(&app), request, connection));
             // One request per connection, then a close, as in the stages.
             let served = http1::Builder::new()
                 .keep_alive(false)
@@ -64,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// Reads the whole body, then lets `app` answer, as our server does.
 async fn answer(
+    app: Arc<dyn Application>,
     request: Request<Incoming>,
     connection: Connection,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
@@ -74,7 +81,7 @@ async fn answer(
     };
     let mut request = Request::from_parts(parts, body);
     request.extensions_mut().insert(connection);
-    let response = app::app(request);
+    let response = app.call(request);
     // hyper wants a body type of its own: the same bytes, wrapped.
     Ok(response.map(|body| Full::new(Bytes::from(body))))
 }
