@@ -370,4 +370,4 @@ fn is_timeout(error: &io::Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+mod server_tests;
