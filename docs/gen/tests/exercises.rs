@@ -232,8 +232,8 @@ const WORKSPACE_LOCK: &str = "workspace.lock";
 /// Turns the copy of a stage in `root`, in `folder`, into a workspace of its
 /// own: a top manifest with the workspace's settings and dependencies, their
 /// paths made absolute; in the stage's manifest, paths to its neighbours made
-/// absolute, and no dev-dependencies (the unit tests need none, and the
-/// integration tests are not run here).
+/// absolute, and of its dev-dependencies only `common` (with the test helper
+/// the unit tests use; the integration tests are not run here).
 fn standalone(root: &Path, folder: &str) -> Result<(), Failed> {
     let here = workspace().display().to_string().replace('\\', "/");
     let top = fs::read_to_string(workspace().join("Cargo.toml"))?;
@@ -259,7 +259,7 @@ fn standalone(root: &Path, folder: &str) -> Result<(), Failed> {
         if line.starts_with('[') {
             in_dev_dependencies = line.trim() == "[dev-dependencies]";
         }
-        if !in_dev_dependencies {
+        if !in_dev_dependencies || line.starts_with("common ") {
             kept.push(line.replace("path = \"../", &format!("path = \"{here}/")));
         }
     }
