@@ -5,7 +5,9 @@
 //!   it ([`stage_diff`]);
 //! - the "Try it" transcripts: the exact commands of each chapter, run for
 //!   real against the stage's binary, with what they print on both sides
-//!   ([`try_it`]).
+//!   ([`try_it`]);
+//! - the tables of "How fast is it", from the benchmark runs kept in the book
+//!   ([`bench`]).
 //!
 //! `cargo run -p book-gen` writes them into `docs/src/generated/`;
 //! `tests/drift.rs` fails when what is written there is no longer what the
@@ -21,6 +23,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use similar::TextDiff;
 use stage_check::Server;
+
+pub mod bench;
 
 /// The stages, in series order.
 pub const STAGES: [&str; 4] = [
@@ -487,6 +491,7 @@ pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
     generated.extend(try_it()?);
     generated.extend(check_runs()?);
+    generated.extend(bench::tables()?);
     Ok(generated)
 }
 
