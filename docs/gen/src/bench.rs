@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use crate::{Generated, generated_dir, workspace_root};
 
 /// The stage the benchmark belongs to.
-const STAGE: &str = "part6-custom-parser";
+pub const STAGE: &str = "part6-custom-parser";
 
 /// The exercise of "How fast is it", whose patch is timed against the stage.
 pub const EXERCISE: &str = "faster_checks";
@@ -241,7 +241,7 @@ fn read_runs() -> Result<BTreeMap<String, Vec<Run>>> {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[middle - 1] + values[middle]) / 2.0
     } else {
         values[middle]
@@ -316,9 +316,9 @@ pub fn tables() -> Result<Vec<Generated>> {
             .collect()
     };
 
-    let mut parsers = format!(
+    let mut parsers = String::from(
         "| Case | ours | httparse (part 5) | our throughput ÷ httparse's |\n\
-         | --- | ---: | ---: | ---: |\n"
+         | --- | ---: | ---: | ---: |\n",
     );
     for case in &cases {
         let ours = times(stage, case, "ours")?;

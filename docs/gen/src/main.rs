@@ -32,7 +32,19 @@ fn main() -> anyhow::Result<()> {
     }
     let generated = book_gen::all()?;
     let changed = book_gen::drifted(&generated);
+    // The source pages are written afresh: a page no chapter links to goes.
+    let sources = book_gen::generated_dir().join("source");
+    if sources.exists() {
+        std::fs::remove_dir_all(sources)?;
+    }
     book_gen::write(&generated)?;
+    let summary = if book_gen::sources::summary_drifted()? {
+        "updated"
+    } else {
+        "same"
+    };
+    book_gen::sources::write_summary()?;
+    println!("{summary:>7}  docs/src/SUMMARY.md");
     for file in &generated {
         let mark = if changed.contains(&file.path) {
             "updated"
