@@ -308,6 +308,7 @@ fn trim_whitespace(bytes: &[u8]) -> &[u8] {
     }
 }
 
+// ANCHOR: byte_tests
 /// Whether `b` may appear in a method or a header name: a "tchar" of
 /// RFC 9110, section 5.6.2. Letters, digits, and these symbols; no spaces,
 /// no separators such as `:` or `/`, no control characters.
@@ -330,6 +331,7 @@ fn is_target_byte(b: u8) -> bool {
 fn is_value_byte(b: u8) -> bool {
     matches!(b, b' '..=b'~' | b'\t' | 0x80..)
 }
+// ANCHOR_END: byte_tests
 
 // The unit tests, in `tests.rs`.
 #[cfg(test)]
