@@ -89,7 +89,9 @@ impl Patched {
 impl Drop for Patched {
     fn drop(&mut self) {
         if let Err(error) = git_apply(&self.0, true) {
-            eprintln!("could not take the patch out again ({error}): run `git checkout -- {STAGE}`");
+            eprintln!(
+                "could not take the patch out again ({error}): run `git checkout -- {STAGE}`"
+            );
         }
     }
 }
@@ -149,7 +151,9 @@ impl Run {
         let mut run = Run::default();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("bytes ") {
-                let (case, bytes) = rest.rsplit_once(' ').context("a bytes line without bytes")?;
+                let (case, bytes) = rest
+                    .rsplit_once(' ')
+                    .context("a bytes line without bytes")?;
                 run.bytes.insert(case.to_string(), bytes.parse()?);
             }
         }
@@ -360,7 +364,10 @@ pub fn tables() -> Result<Vec<Generated>> {
                 .collect();
             cells.push(three_digits(median(per_byte)));
         }
-        growth.push_str(&format!("| {large} ÷ {small} | {} | {} |\n", cells[0], cells[1]));
+        growth.push_str(&format!(
+            "| {large} ÷ {small} | {} | {} |\n",
+            cells[0], cells[1]
+        ));
     }
 
     let mut exercise = String::from(

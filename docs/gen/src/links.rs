@@ -22,7 +22,9 @@ pub fn mdbook() -> Option<PathBuf> {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))?;
-    let installed = home.join("bin").join(format!("mdbook{}", std::env::consts::EXE_SUFFIX));
+    let installed = home
+        .join("bin")
+        .join(format!("mdbook{}", std::env::consts::EXE_SUFFIX));
     installed.exists().then_some(installed)
 }
 
@@ -52,7 +54,11 @@ pub fn broken(book: &Path) -> Result<Vec<String>> {
     let mut ids: HashMap<PathBuf, Vec<String>> = HashMap::new();
     let mut broken = Vec::new();
     for page in &pages {
-        let name = page.strip_prefix(book).unwrap_or(page).display().to_string();
+        let name = page
+            .strip_prefix(book)
+            .unwrap_or(page)
+            .display()
+            .to_string();
         // mdBook's 404 page links from the site's root, wherever it is shown.
         if name == "404.html" {
             continue;
@@ -60,7 +66,10 @@ pub fn broken(book: &Path) -> Result<Vec<String>> {
         let html = fs::read_to_string(page)?;
         for link in attribute_values(&html, "href").chain(attribute_values(&html, "src")) {
             let link = link.replace("&amp;", "&");
-            if link.contains("://") || link.starts_with("mailto:") || link.starts_with("javascript:") {
+            if link.contains("://")
+                || link.starts_with("mailto:")
+                || link.starts_with("javascript:")
+            {
                 continue;
             }
             let (path, fragment) = match link.split_once('#') {
@@ -148,8 +157,11 @@ mod tests {
                 <a href="https://example.com/x">not followed</a>"##,
         )
         .unwrap();
-        fs::write(dir.join("sub/b.html"), r#"<h2 id="here"></h2><a href="../a.html">ok</a>"#)
-            .unwrap();
+        fs::write(
+            dir.join("sub/b.html"),
+            r#"<h2 id="here"></h2><a href="../a.html">ok</a>"#,
+        )
+        .unwrap();
         let found = broken(&dir).unwrap();
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(

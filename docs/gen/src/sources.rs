@@ -35,7 +35,10 @@ pub fn linked() -> Result<Vec<String>> {
             rest = &rest[at + LINK.len()..];
             let end = rest.find([')', '#']).unwrap_or(rest.len());
             let Some(path) = rest[..end].strip_suffix(".md") else {
-                bail!("{}: a link into generated/source/ that is not to a .md page", chapter.display());
+                bail!(
+                    "{}: a link into generated/source/ that is not to a .md page",
+                    chapter.display()
+                );
             };
             if path != "index" {
                 paths.push(path.to_string());
@@ -67,7 +70,9 @@ pub fn pages() -> Result<Vec<Generated>> {
             for file in files_under(&full)? {
                 let relative = file.strip_prefix(&root).unwrap_or(&file);
                 let relative = relative.display().to_string().replace('\\', "/");
-                let name = relative.strip_prefix(&format!("{path}/")).unwrap_or(&relative);
+                let name = relative
+                    .strip_prefix(&format!("{path}/"))
+                    .unwrap_or(&relative);
                 page.push_str(&format!("\n## `{name}`\n\n{}", block(&relative, &up)));
             }
         } else if full.is_file() {
@@ -129,9 +134,7 @@ pub fn summary() -> Result<String> {
     let mut summary = kept.trim_end().to_string();
     summary.push_str(&format!("\n\n{SUMMARY_ENTRY}\n"));
     for path in linked()? {
-        summary.push_str(&format!(
-            "    - [`{path}`](generated/source/{path}.md)\n"
-        ));
+        summary.push_str(&format!("    - [`{path}`](generated/source/{path}.md)\n"));
     }
     Ok(summary)
 }

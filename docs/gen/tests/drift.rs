@@ -124,16 +124,25 @@ fn the_numbers_in_the_prose_are_the_codes() {
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         for (unit, limit, status) in limits {
             for (number, after) in numbers_before(&text, unit) {
-                let window: String = after.chars().take(60).collect();
+                // The rest of the sentence, or of the table cell.
+                let window: String = after
+                    .chars()
+                    .take(80)
+                    .take_while(|c| !matches!(c, '.' | '|'))
+                    .collect();
                 let about_the_limit = window.contains(status) || window.contains("MAX_");
                 if about_the_limit && number != limit {
-                    wrong.push(format!("{name}: \"{number}{unit}\" where the code says {limit}"));
+                    wrong.push(format!(
+                        "{name}: \"{number}{unit}\" where the code says {limit}"
+                    ));
                 }
             }
         }
         for unit in [" checks", " `stage-check` checks"] {
             for (number, _) in numbers_before(&text, unit) {
-                wrong.push(format!("{name}: \"{number}{unit}\": say \"the same checks\""));
+                wrong.push(format!(
+                    "{name}: \"{number}{unit}\": say \"the same checks\""
+                ));
             }
         }
     }
