@@ -318,7 +318,8 @@ fn standalone(root: &Path, folder: &str) -> Result<(), Failed> {
         if line.starts_with('[') {
             in_dev_dependencies = line.trim() == "[dev-dependencies]";
         }
-        if !in_dev_dependencies || line.starts_with("common ") {
+        let kept_dev = line.trim() == "[dev-dependencies]" || line.starts_with("common ");
+        if !in_dev_dependencies || kept_dev {
             kept.push(line.replace("path = \"../", &format!("path = \"{here}/")));
         }
     }
