@@ -278,6 +278,19 @@ fn three_digits(value: f64) -> String {
     }
 }
 
+/// A count with its thousands grouped: `1,048,648`.
+fn grouped(count: f64) -> String {
+    let digits = format!("{count:.0}");
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// The ratio of each run, its median and its range, as one cell.
 fn ratio_cell(ratios: Vec<f64>) -> String {
     let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
@@ -321,15 +334,17 @@ pub fn tables() -> Result<Vec<Generated>> {
     };
 
     let mut parsers = String::from(
-        "| Case | ours | httparse (part 5) | our throughput ÷ httparse's |\n\
-         | --- | ---: | ---: | ---: |\n",
+        "| Case | bytes | ours | httparse (part 5) | our throughput ÷ httparse's |\n\
+         | --- | ---: | ---: | ---: | ---: |\n",
     );
     for case in &cases {
         let ours = times(stage, case, "ours")?;
         let theirs = times(stage, case, "httparse")?;
         let ratios = ours.iter().zip(&theirs).map(|(o, t)| t / o).collect();
+        let bytes = stage[0].bytes.get(case).copied().unwrap_or_default();
         parsers.push_str(&format!(
-            "| {case} | {} | {} | {} |\n",
+            "| {case} | {} | {} | {} | {} |\n",
+            grouped(bytes),
             time(median(ours)),
             time(median(theirs)),
             ratio_cell(ratios)
@@ -432,6 +447,8 @@ mod tests {
         assert_eq!(time(15_400.0), "15.4 µs");
         assert_eq!(time(2_830_000.0), "2.83 ms");
         assert_eq!(three_digits(0.7041), "0.704");
+        assert_eq!(grouped(78.0), "78");
+        assert_eq!(grouped(1_048_648.0), "1,048,648");
         assert_eq!(ratio_cell(vec![1.0, 2.0, 0.5]), "**1.00** (0.500–2.00)");
     }
 }
