@@ -165,7 +165,10 @@ impl Framing {
 // ANCHOR_END: framing
 
 /// A protocol that writes down every call, for tests: two parsers given the
-/// same bytes should leave two equal `Recorder`s.
+/// same bytes should leave two equal `Recorder`s. A test helper, not part of
+/// the interface: only the stages' tests turn it on, through the
+/// `test-support` feature of their `[dev-dependencies]`.
+#[cfg(feature = "test-support")]
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recorder {
     pub method: Vec<u8>,
@@ -177,6 +180,7 @@ pub struct Recorder {
     pub messages_complete: usize,
 }
 
+#[cfg(feature = "test-support")]
 impl Protocol for Recorder {
     fn on_method(&mut self, method: &[u8]) {
         self.method = method.to_vec();
