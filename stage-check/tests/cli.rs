@@ -133,6 +133,12 @@ fn example(name: &str) -> Option<String> {
     command_line(&format!("examples/{name}"))
 }
 
+/// How many checks `stage` runs, of both kinds.
+fn count(stage: &str) -> usize {
+    let stage = stage_check::Stage::from_name(stage).expect("a stage");
+    stage_check::checks(stage, stage_check::Rules::All).len()
+}
+
 /// A port of 127.0.0.1 that nothing listens on.
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free port");
@@ -211,7 +217,7 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
     };
     let run = run_all_as_json("part5", &server);
     assert_eq!(run.code, Some(1));
-    let all = stage_check::checks(stage_check::Stage::Http).len();
+    let all = count("part5");
     assert_eq!(run.json().len(), all, "one line per check, nothing else");
     let failed = run.check("answer_after_body");
     let text = |key: &str| failed[key].as_str().unwrap_or_default().to_string();
@@ -263,7 +269,7 @@ fn our_echo_stage_passes_every_check() {
         .iter()
         .filter(|line| line.starts_with("PASS  "))
         .count();
-    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    let all = count("part4");
     assert_eq!(passed, all);
     assert_eq!(
         lines.last(),
@@ -362,7 +368,7 @@ fn help_and_list_describe_the_tool_and_the_checks() {
     let list = run(&["part4-tcp-echo", "--list"]);
     assert_eq!(list.code, Some(0));
     let lines = list.lines();
-    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    let all = count("part4");
     assert!(lines[0].starts_with("echo_one_message  "));
     assert!(lines[all - 1].ends_with("(needs --exec)"));
     // Then the exercises, each with its checks, below an empty line.
@@ -380,7 +386,7 @@ fn an_exercise_runs_the_stage_checks_it_keeps_then_its_own() {
     let list = run(&["part4", "--exercise", "message_counter", "--list"]);
     assert_eq!(list.code, Some(0));
     let lines = list.lines();
-    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    let all = count("part4");
     // One stage check changed on purpose: left out, and said so.
     assert_eq!(
         lines[all - 1].split_whitespace().next(),
