@@ -172,7 +172,7 @@ fn main() -> ExitCode {
         list(stage, exercise, &selected, &args);
         return ExitCode::SUCCESS;
     }
-    match check(stage, exercise, &selected, &args) {
+    match check(exercise, &selected, &args) {
         Ok(tally) if tally.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(error) => {
@@ -315,11 +315,13 @@ fn print_checks(checks: &[&Check], indent: &str) {
 /// Runs `selected` against the server `args` names or starts, printing each
 /// result as it comes. An error means no check could run.
 fn check(
-    stage: Stage,
     exercise: Option<&Exercise>,
     selected: &[&Check],
     args: &Args,
 ) -> anyhow::Result<Tally> {
+    if selected.is_empty() {
+        bail!("{} has no check of that kind to run", args.stage);
+    }
     // The server: started here, or already running. One we started is
     // stopped when `server` is dropped, at the end of this function however
     // it ends (an early `?` included), or on Ctrl-C by the handler that
@@ -355,21 +357,21 @@ fn check(
         };
         let count = selected.len();
         let checks = if count == 1 { "check" } else { "checks" };
-        let kind = match args.rules {
-            RulesArg::All => stage.describe(),
-            RulesArg::Http => "HTTP-only",
-        };
+        let http = selected
+            .iter()
+            .filter(|check| check.rule.kind() == "HTTP")
+            .count();
         let for_exercise = exercise.map_or(String::new(), |exercise| {
             format!(", for exercise {}", exercise.name)
         });
         writeln!(
             out,
-            "Checking the server at {}{how}: {count} {kind} {checks} of {}{for_exercise}.\n",
-            target.addr, args.stage,
+            "Checking the server at {}{how}: {count} {checks} of {}{for_exercise} \
+             ({http} HTTP, {} stage).\n",
+            target.addr,
+            args.stage,
+            count - http,
         )?;
-    }
-    if selected.is_empty() {
-        bail!("{} has no check of that kind to run", args.stage);
     }
     let mut tally = Tally::default();
     let mut judge = Judge::default();
