@@ -314,11 +314,7 @@ fn print_checks(checks: &[&Check], indent: &str) {
 
 /// Runs `selected` against the server `args` names or starts, printing each
 /// result as it comes. An error means no check could run.
-fn check(
-    exercise: Option<&Exercise>,
-    selected: &[&Check],
-    args: &Args,
-) -> anyhow::Result<Tally> {
+fn check(exercise: Option<&Exercise>, selected: &[&Check], args: &Args) -> anyhow::Result<Tally> {
     if selected.is_empty() {
         bail!("{} has no check of that kind to run", args.stage);
     }
