@@ -30,7 +30,9 @@ const options = { connectionsCheckingInterval: 100 };
 const server = http.createServer(options, (request, response) => {
   // Node refuses a request with no Host, but lets two through: RFC 9112
   // (section 3.2) says a server must refuse both, so this one does.
-  if (request.headersDistinct.host?.length > 1) {
+  const hosts = request.rawHeaders.filter(
+    (name, i) => i % 2 === 0 && name.toLowerCase() === 'host').length;
+  if (hosts > 1) {
     response.writeHead(400, { 'Content-Type': 'text/plain', Connection: 'close' });
     response.end('Two Host headers.\n');
     return;

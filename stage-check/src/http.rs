@@ -949,7 +949,11 @@ fn curl_upload(target: &Target) -> Result<(), Failure> {
         &url,
     ]);
     let _ = std::fs::remove_file(&file);
-    let printed = printed?;
+    // The file's name changes with every run: show what it holds instead.
+    let printed = printed.map_err(|mut failure| {
+        failure.expected = failure.expected.replace(&upload, "@3kB-file");
+        failure
+    })?;
     if !printed.windows(13).any(|w| w == b"HTTP/1.1 200 ") {
         return Err(Failure {
             expected: "HTTP/1.1 200 OK after the upload".into(),

@@ -408,6 +408,14 @@ fn real_server(script: &str, program: &str) -> Option<String> {
     ))
 }
 
+/// How the book names a server program in bold.
+fn title(program: &str) -> &str {
+    match program {
+        "node" => "Node",
+        other => other,
+    }
+}
+
 /// nginx and Node's `http` module do all HTTP requires: they pass
 /// `--rules http`. Beyond HTTP, they break the stage's rules named here,
 /// and only those.
@@ -471,6 +479,28 @@ fn real_servers_pass_what_http_requires_and_break_named_stage_rules() {
             })
             .collect();
         assert_eq!(failed, breaks, "{script} breaks these stage rules");
+        // The book says which, and so does the README for nginx.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+        let mut documents = vec![read("docs/src/stage-check.md")];
+        if program == "nginx" {
+            documents.push(read("README.md"));
+        }
+        for text in &documents {
+            let about = text
+                .split("\n\n")
+                .find(|paragraph| {
+                    paragraph.contains(&format!("**{}**", title(program)))
+                        || (program == "nginx" && paragraph.contains("nginx breaks these"))
+                })
+                .unwrap_or_default();
+            for check in breaks {
+                assert!(
+                    about.contains(&format!("`{check}`")),
+                    "{program}: {check} unnamed"
+                );
+            }
+        }
         for check in breaks {
             assert_eq!(all.check(check)["kind"], "stage", "{check}");
         }
@@ -765,7 +795,10 @@ fn only_finds_an_exercise_check_and_it_catches_the_unsolved_stage() {
         "not_found_for_other_paths",
     ]);
     assert_eq!(run.code, Some(1));
-    assert!(run.stdout.contains("FAIL  stage  not_found_for_other_paths"));
+    assert!(
+        run.stdout
+            .contains("FAIL  stage  not_found_for_other_paths")
+    );
     assert!(run.stdout.contains("expected: status 404, not 200"));
     assert!(run.stdout.contains("(book: Part 5, exercise 1)"));
 }
