@@ -222,7 +222,12 @@ impl Conn {
             Ok(true) if self.received.is_empty() => Err(self.fail(format!(
                 "the connection to stay open, {why}; the server closed it"
             ))),
-            Ok(true) => Err(self.fail(format!("no answer yet, {why}"))),
+            Ok(true) => {
+                // Take in the rest of the early answer, so that the report
+                // shows all of it, however the server cut its writes.
+                let _ = self.read_while(IO_TIMEOUT, |_| false);
+                Err(self.fail(format!("no answer yet, {why}")))
+            }
             Err(error) => {
                 Err(self.fail(format!("the connection to stay open, {why}, but: {error}")))
             }
