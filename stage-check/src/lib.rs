@@ -6,18 +6,26 @@
 //! same checks test this workspace's stages (their integration tests run every
 //! check against the real binary) and a learner's own server, in any language.
 //!
-//! - [`checks`] lists the checks of a [`Stage`]; each [`Check`] says in one
-//!   line what it proves, and carries a hint for when it fails.
+//! - [`checks`] lists the checks of a [`Stage`]: those its part of the
+//!   series introduces, and those of the parts before ([`STAGES`] lists the
+//!   stages). Each [`Check`] says in one line what it proves, carries a hint
+//!   for when it fails, and names its [`Rule`]: what HTTP requires, with the
+//!   RFC sections, or what the stage asks beyond HTTP, with why.
 //! - [`exercises`] lists the book's exercises for a stage: each [`Exercise`]
 //!   changes the stage, and brings checks of its own that prove the change.
 //! - [`run_check`] runs one against a [`Target`] within its own deadline and
 //!   returns an [`Outcome`]: passed, failed with a [`Failure`] (what was sent,
 //!   what came back, what was expected), or skipped when it needs something
-//!   the target lacks (such as the server's log).
+//!   the target lacks (such as the server's log); and the notes it made on
+//!   what HTTP only recommends, which never fail a check.
+//! - [`Judge`] runs checks in order, basic to advanced, and turns a failure
+//!   that a more basic check already judged into "not judged": one flaw,
+//!   one failure.
 //! - [`server::Server`] starts a server as a child process, learns its
 //!   address from its `Listening on …` line and collects its log.
 //! - [`conn`] holds the client side: a connection that records what crossed
-//!   it, and a strict reader of HTTP responses.
+//!   it, a strict reader of a response's form, and a lenient one for the
+//!   checks that judge something else.
 //! - [`report`] shows results, to a person or as JSON, for the command line
 //!   (`src/main.rs`) that runs the checks against anyone's server.
 
@@ -113,14 +121,6 @@ impl Stage {
             }
         }
         names
-    }
-
-    /// What its checks are about, in a few words.
-    pub fn describe(self) -> &'static str {
-        match self.kind {
-            Kind::Echo => "echo",
-            Kind::Http => "HTTP",
-        }
     }
 }
 
