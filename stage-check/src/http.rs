@@ -386,6 +386,9 @@ pub(crate) fn status(conn: &Conn, basis: &'static str) -> Result<u16, Failure> {
             Some(end) if (100..200).contains(&status) => bytes = &bytes[end + 4..],
             _ => return Ok(status),
         }
+        if bytes.is_empty() {
+            return Err(conn.fail(format!("a final answer after the interim {status}")));
+        }
     }
 }
 
