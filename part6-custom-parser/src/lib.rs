@@ -63,8 +63,8 @@ pub struct HttpRequestParser<P: Protocol> {
     /// The bytes of the head that are not parsed yet: an unfinished line.
     buffer: SplitBuffer,
     state: State,
-    /// Looks at `Content-Length` and `Transfer-Encoding` as headers go by,
-    /// and says how long the body is once the head is over.
+    /// Looks at `Content-Length`, `Transfer-Encoding` and `Host` as headers
+    /// go by, and says how long the body is once the head is over.
     framing: Framing,
     /// How many headers were read so far.
     headers: usize,
@@ -169,7 +169,8 @@ impl<P: Protocol> HttpRequestParser<P> {
             // (section 2.2) recommends and httparse does.
             State::RequestLine if line.is_empty() => {}
             State::RequestLine => {
-                let (method, target) = parse_request_line(line)?;
+                let (method, target, minor_version) = parse_request_line(line)?;
+                self.framing.version(minor_version);
                 self.protocol.on_method(method);
                 self.protocol.on_url(target);
                 self.state = State::Headers;
@@ -225,13 +226,13 @@ impl<P: Protocol> HttpRequestParser<P> {
 
 // ANCHOR: parse_request_line
 /// Splits a request line, `method SP target SP HTTP/1.x`, and checks each
-/// part; returns the method and the target.
+/// part; returns the method, the target and the version's minor number.
 ///
 /// Exactly one space between the parts: `GET  / HTTP/1.1`, or a target with
 /// a space in it, is refused, as httparse does (RFC 9112, section 3, lets a
 /// server accept more whitespace; being strict leaves no doubt where the
 /// target ends).
-fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
+fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8], u8), ParseError> {
     let Some((method, rest)) = split_once(line, b' ') else {
         return Err(ParseError::BadRequest("malformed request line"));
     };
@@ -251,12 +252,16 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
     }
     // Only 1.0 and 1.1, like httparse. (RFC 9112 would have a server treat
     // an unknown 1.x as 1.1; no client sends one.)
-    if version != b"HTTP/1.1" && version != b"HTTP/1.0" {
-        return Err(ParseError::BadRequest(
-            "malformed or unsupported HTTP version",
-        ));
-    }
-    Ok((method, target))
+    let minor_version = match version {
+        b"HTTP/1.1" => 1,
+        b"HTTP/1.0" => 0,
+        _ => {
+            return Err(ParseError::BadRequest(
+                "malformed or unsupported HTTP version",
+            ));
+        }
+    };
+    Ok((method, target, minor_version))
 }
 // ANCHOR_END: parse_request_line
 

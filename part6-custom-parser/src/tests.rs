@@ -123,7 +123,7 @@ fn callbacks_in_order() {
         }
     }
     let mut parser = HttpRequestParser::new(Calls::default());
-    let request = b"POST / HTTP/1.1\r\nA: 1\r\nContent-Length: 4\r\n\r\nabcdEXTRA";
+    let request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcdEXTRA";
     for byte in request.chunks(1) {
         parser.feed_data(byte).unwrap();
     }
@@ -167,50 +167,53 @@ const CASES: &[(&str, &str, Expect)] = &[
     // Line ends and whitespace.
     ("bare LF line ends", "GET / HTTP/1.1\nHost: x\n\n", Complete("/", &[("Host", "x")], "")),
     ("mixed line ends", "GET / HTTP/1.1\r\nHost: x\n\r\n", Complete("/", &[("Host", "x")], "")),
-    ("empty lines before the request line", "\r\n\nGET / HTTP/1.1\r\n\r\n", Complete("/", &[], "")),
+    ("empty lines before the request line", "\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", Complete("/", &[("Host", "x")], "")),
     ("no space after the colon", "GET / HTTP/1.1\r\nHost:x\r\n\r\n", Complete("/", &[("Host", "x")], "")),
-    ("spaces and tabs around a value", "GET / HTTP/1.1\r\nA: \t a b \t \r\n\r\n", Complete("/", &[("A", "a b")], "")),
-    ("empty value", "GET / HTTP/1.1\r\nA:\r\nB: \t\r\n\r\n", Complete("/", &[("A", ""), ("B", "")], "")),
+    ("spaces and tabs around a value", "GET / HTTP/1.1\r\nHost: x\r\nA: \t a b \t \r\n\r\n", Complete("/", &[("Host", "x"), ("A", "a b")], "")),
+    ("empty value", "GET / HTTP/1.1\r\nHost: x\r\nA:\r\nB: \t\r\n\r\n", Complete("/", &[("Host", "x"), ("A", ""), ("B", "")], "")),
     ("colon in a value", "GET / HTTP/1.1\r\nHost: a:80\r\n\r\n", Complete("/", &[("Host", "a:80")], "")),
-    ("UTF-8 in a value", "GET / HTTP/1.1\r\nX: é\r\n\r\n", Complete("/", &[("X", "é")], "")),
-    ("UTF-8 in the target", "GET /é HTTP/1.1\r\n\r\n", Complete("/é", &[], "")),
-    ("HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", Complete("/", &[], "")),
-    ("any token method", "PURGE! * HTTP/1.1\r\n\r\n", Complete("*", &[], "")),
+    ("UTF-8 in a value", "GET / HTTP/1.1\r\nHost: x\r\nX: é\r\n\r\n", Complete("/", &[("Host", "x"), ("X", "é")], "")),
+    ("UTF-8 in the target", "GET /é HTTP/1.1\r\nHost: x\r\n\r\n", Complete("/é", &[("Host", "x")], "")),
+    ("HTTP/1.0, which may leave Host out", "GET / HTTP/1.0\r\n\r\n", Complete("/", &[], "")),
+    // HTTP/1.1 requires exactly one Host (RFC 9112, section 3.2).
+    ("no Host", "GET / HTTP/1.1\r\nA: b\r\n\r\n", Refused(400)),
+    ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", Refused(400)),
+    ("any token method", "PURGE! * HTTP/1.1\r\nHost: x\r\n\r\n", Complete("*", &[("Host", "x")], "")),
     ("space before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", Refused(400)),
     ("no colon", "GET / HTTP/1.1\r\nHost x\r\n\r\n", Refused(400)),
-    ("empty name", "GET / HTTP/1.1\r\n: x\r\n\r\n", Refused(400)),
-    ("non-token name", "GET / HTTP/1.1\r\nHo(st: x\r\n\r\n", Refused(400)),
-    ("obs-fold", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", Refused(400)),
+    ("empty name", "GET / HTTP/1.1\r\nHost: x\r\n: x\r\n\r\n", Refused(400)),
+    ("non-token name", "GET / HTTP/1.1\r\nHost: x\r\nHo(st: x\r\n\r\n", Refused(400)),
+    ("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n c\r\n\r\n", Refused(400)),
     ("whitespace before the first header", "GET / HTTP/1.1\r\n Host: x\r\n\r\n", Refused(400)),
-    ("NUL in a value", "GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", Refused(400)),
-    ("CR in a value", "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", Refused(400)),
-    ("CR CR LF", "GET / HTTP/1.1\r\nA: b\r\r\n\r\n", Refused(400)),
-    ("DEL in a value", "GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n", Refused(400)),
+    ("NUL in a value", "GET / HTTP/1.1\r\nHost: x\r\nA: b\0c\r\n\r\n", Refused(400)),
+    ("CR in a value", "GET / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n\r\n", Refused(400)),
+    ("CR CR LF", "GET / HTTP/1.1\r\nHost: x\r\nA: b\r\r\n\r\n", Refused(400)),
+    ("DEL in a value", "GET / HTTP/1.1\r\nHost: x\r\nA: b\x7f\r\n\r\n", Refused(400)),
     // The request line.
     ("two parts", "GET /\r\n\r\n", Refused(400)),
     ("four parts", "GET / HTTP/1.1 x\r\n\r\n", Refused(400)),
-    ("two spaces", "GET  / HTTP/1.1\r\n\r\n", Refused(400)),
+    ("two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", Refused(400)),
     ("tab for a space", "GET\t/ HTTP/1.1\r\n\r\n", Refused(400)),
     ("trailing space", "GET / HTTP/1.1 \r\n\r\n", Refused(400)),
-    ("leading space", " GET / HTTP/1.1\r\n\r\n", Refused(400)),
-    ("non-token method", "GE:T / HTTP/1.1\r\n\r\n", Refused(400)),
+    ("leading space", " GET / HTTP/1.1\r\nHost: x\r\n\r\n", Refused(400)),
+    ("non-token method", "GE:T / HTTP/1.1\r\nHost: x\r\n\r\n", Refused(400)),
     ("control char in the target", "GET /\x01 HTTP/1.1\r\n\r\n", Refused(400)),
     ("HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", Refused(400)),
     ("HTTP/1.2", "GET / HTTP/1.2\r\n\r\n", Refused(400)),
     ("lower-case http", "GET / http/1.1\r\n\r\n", Refused(400)),
     ("garbage", "\0\0\0\r\n\r\n", Refused(400)),
     // Content-Length and Transfer-Encoding.
-    ("Content-Length, any case", "POST / HTTP/1.1\r\ncontent-LENGTH: 3\r\n\r\nabc", Complete("/", &[("content-LENGTH", "3")], "abc")),
-    ("bytes after the body", "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n", Complete("/", &[("Content-Length", "3")], "abc")),
-    ("equal Content-Lengths", "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 003\r\n\r\nabc", Complete("/", &[("Content-Length", "3"), ("Content-Length", "003")], "abc")),
-    ("zero Content-Length", "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\nabc", Complete("/", &[("Content-Length", "0")], "")),
-    ("body not all there", "POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc", Incomplete),
-    ("negative Content-Length", "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", Refused(400)),
-    ("signed Content-Length", "POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx", Refused(400)),
-    ("Content-Lengths that disagree", "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", Refused(400)),
-    ("Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", Refused(400)),
-    ("Transfer-Encoding", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", Refused(501)),
-    ("Content-Length over the limit", "POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", Refused(413)),
+    ("Content-Length, any case", "POST / HTTP/1.1\r\nHost: x\r\ncontent-LENGTH: 3\r\n\r\nabc", Complete("/", &[("Host", "x"), ("content-LENGTH", "3")], "abc")),
+    ("bytes after the body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n", Complete("/", &[("Host", "x"), ("Content-Length", "3")], "abc")),
+    ("equal Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 003\r\n\r\nabc", Complete("/", &[("Host", "x"), ("Content-Length", "3"), ("Content-Length", "003")], "abc")),
+    ("zero Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nabc", Complete("/", &[("Host", "x"), ("Content-Length", "0")], "")),
+    ("body not all there", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc", Incomplete),
+    ("negative Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", Refused(400)),
+    ("signed Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\nx", Refused(400)),
+    ("Content-Lengths that disagree", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", Refused(400)),
+    ("Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", Refused(400)),
+    ("Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", Refused(501)),
+    ("Content-Length over the limit", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n", Refused(413)),
     // Unfinished heads wait for more; they are not errors.
     ("nothing", "", Incomplete),
     ("half a request line", "GET /ind", Incomplete),
@@ -248,7 +251,7 @@ fn limits_are_enforced() {
     let status = |request: &[u8]| parse_in_pieces(request, 16).unwrap_err().status_code();
     // A head of exactly MAX_HEAD_BYTES is fine; one byte more is not.
     let head = |size: usize| {
-        let start = "GET / HTTP/1.1\r\nX: ";
+        let start = "GET / HTTP/1.1\r\nHost: x\r\nX: ";
         let filler = "a".repeat(size - start.len() - "\r\n\r\n".len());
         format!("{start}{filler}\r\n\r\n")
     };
@@ -265,8 +268,9 @@ fn limits_are_enforced() {
     let endless_empty_lines = "\r\n".repeat(MAX_HEAD_BYTES);
     assert_eq!(status(endless_empty_lines.as_bytes()), 431);
     // MAX_HEADERS headers are fine; one more is not.
-    let headers =
-        |count: usize| "GET / HTTP/1.1\r\n".to_string() + &"X: y\r\n".repeat(count) + "\r\n";
+    let headers = |count: usize| {
+        "GET / HTTP/1.1\r\nHost: x\r\n".to_string() + &"X: y\r\n".repeat(count - 1) + "\r\n"
+    };
     assert_eq!(
         parse_in_pieces(headers(MAX_HEADERS).as_bytes(), 16)
             .unwrap()
@@ -277,11 +281,12 @@ fn limits_are_enforced() {
     assert_eq!(status(headers(MAX_HEADERS + 1).as_bytes()), 431);
     // The body limit is judged from Content-Length, before the body.
     let big_body = format!(
-        "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
         MAX_BODY_BYTES + 1
     );
     assert_eq!(status(big_body.as_bytes()), 413);
-    let max_body = format!("POST / HTTP/1.1\r\nContent-Length: {MAX_BODY_BYTES}\r\n\r\n");
+    let max_body =
+        format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY_BYTES}\r\n\r\n");
     let seen = parse_in_pieces(max_body.as_bytes(), 16).unwrap();
     assert_eq!((seen.headers_complete, seen.messages_complete), (1, 0));
 }
@@ -316,7 +321,7 @@ fn nothing_after_an_error() {
 fn nothing_after_the_message() {
     let mut parser = HttpRequestParser::new(Recorder::default());
     parser
-        .feed_data(b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\na")
+        .feed_data(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\na")
         .unwrap();
     parser.feed_data(b"bc").unwrap();
     parser.feed_data(b"GET / HTTP/1.1\r\n\r\n").unwrap();
@@ -333,7 +338,7 @@ fn nothing_after_the_message() {
 fn body_pieces_go_straight_through() {
     let mut parser = HttpRequestParser::new(Recorder::default());
     parser
-        .feed_data(b"POST / HTTP/1.1\r\nContent-Length: 6\r\n\r\n")
+        .feed_data(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
         .unwrap();
     parser.feed_data(b"ab").unwrap();
     parser.feed_data(b"cd").unwrap();

@@ -265,6 +265,34 @@ const CHECK_RUNS: &[CheckRun] = &[
         exec: None,
     },
     CheckRun {
+        name: "part5-list",
+        args: &[
+            "part5",
+            "--list",
+            "--only",
+            "host_required",
+            "--only",
+            "answer_after_body",
+        ],
+        exec: None,
+    },
+    CheckRun {
+        name: "part5-fail",
+        args: &["part5", "--only", "answer_after_body"],
+        exec: Some((
+            "examples/broken-answers-before-body",
+            "cargo run -q -p stage-check --example broken-answers-before-body --",
+        )),
+    },
+    CheckRun {
+        name: "part5-one-flaw",
+        args: &["part5", "--rules", "http"],
+        exec: Some((
+            "examples/broken-no-empty-line",
+            "cargo run -q -p stage-check --example broken-no-empty-line --",
+        )),
+    },
+    CheckRun {
         name: "part5-json",
         args: &[
             "part5",

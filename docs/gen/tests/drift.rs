@@ -188,3 +188,23 @@ fn numbers_before<'a>(text: &'a str, unit: &str) -> Vec<(usize, &'a str)> {
     }
     found
 }
+
+#[test]
+fn the_readme_shows_a_real_failure() {
+    // The README's sample failure is the FAIL block of a generated run, and
+    // that run is compared with a real one above.
+    let generated = book_gen::generated_dir().join("stage-check/part5-fail.console");
+    let run = std::fs::read_to_string(generated).unwrap();
+    let block: Vec<&str> = run
+        .lines()
+        .skip_while(|line| !line.starts_with("FAIL"))
+        .take_while(|line| !line.is_empty())
+        .collect();
+    assert!(block.len() > 3, "no FAIL block in {run}");
+    let readme = std::fs::read_to_string(book_gen::workspace_root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```text\n{}\n```", block.join("\n"))),
+        "README.md's sample failure is not this real one:\n{}",
+        block.join("\n")
+    );
+}

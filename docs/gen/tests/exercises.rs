@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use stage_check::{
-    Check, Exercise, Outcome, Server, Stage, all_exercises, conn, run_check, server,
+    Check, Exercise, Kind, Outcome, Server, Stage, all_exercises, conn, run_check, server,
 };
 
 /// The read timeout our HTTP servers run with here: short, so that the
@@ -107,12 +107,14 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
             Outcome::Passed => {}
             Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
             Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
-            Outcome::Failed(failure) => problems.push(format!(
-                "{} fails on the solution:\n{}{}",
-                check.name,
-                failure.report(check.hint),
-                stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
-            )),
+            Outcome::Failed(failure) | Outcome::NotJudged { failure, .. } => {
+                problems.push(format!(
+                    "{} fails on the solution:\n{}{}",
+                    check.name,
+                    failure.report(check.hint),
+                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
+                ))
+            }
         }
     }
     drop(server);
@@ -120,7 +122,7 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
     let server = start(&unsolved, stage, &[])?;
     for check in exercise.checks {
         match checked(check, &server, stage) {
-            Outcome::Failed(_) => {}
+            Outcome::Failed(_) | Outcome::NotJudged { .. } => {}
             Outcome::Passed => problems.push(format!(
                 "{} passes on the unsolved stage: it does not test the exercise",
                 check.name
@@ -197,7 +199,7 @@ fn lock_builds() -> MutexGuard<'static, BTreeMap<&'static str, PathBuf>> {
 fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
     let mut command = Command::new(binary);
     command.args(["--port", "0"]).args(extra);
-    if stage == Stage::Http {
+    if stage.kind == Kind::Http {
         command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
     }
     Server::start(command).map_err(|error| format!("{}: {error}", binary.display()).into())
@@ -206,10 +208,10 @@ fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> 
 /// Runs `check` against `server`.
 fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
     let mut target = server.target();
-    if stage == Stage::Http {
+    if stage.kind == Kind::Http {
         target.read_timeout = Some(READ_TIMEOUT);
     }
-    run_check(check, &target)
+    run_check(check, &target).0
 }
 
 /// Whether `check` may be skipped: only a curl check, outside CI, on a
