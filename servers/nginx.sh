@@ -1,13 +1,16 @@
 #!/bin/sh
 # Runs nginx in the foreground on 127.0.0.1, serving the stages' page the way
 # the stages do (see nginx.conf): `servers/nginx.sh --port 5000`. It takes
-# `--port N` as the stages do, so stage-check's --exec can start it.
+# `--port N` and `--read-timeout SECONDS` as the stages do, so stage-check's
+# --exec can start it.
 set -eu
 port=5000
+read_timeout=30
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift 2 ;;
-        *) echo "usage: $0 [--port N]" >&2; exit 2 ;;
+        --read-timeout) read_timeout=$2; shift 2 ;;
+        *) echo "usage: $0 [--port N] [--read-timeout SECONDS]" >&2; exit 2 ;;
     esac
 done
 command -v nginx >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
@@ -17,7 +20,8 @@ prefix="${TMPDIR:-/tmp}/stage-nginx-$port"
 rm -rf "$prefix"
 mkdir -p "$prefix/html" "$prefix/tmp"
 printf '%s' '<html><body>Hello World</body></html>' >"$prefix/html/index.html"
-sed "s/{port}/$port/" "$here/nginx.conf" >"$prefix/nginx.conf"
+sed -e "s/{port}/$port/" -e "s/{read_timeout}/$read_timeout/" \
+    "$here/nginx.conf" >"$prefix/nginx.conf"
 # nginx's workers may run as another user: let them read the page.
 chmod -R a+rX "$prefix"
 exec nginx -e stderr -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;'

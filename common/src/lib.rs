@@ -13,6 +13,9 @@
 //! - [`log`]: the per-connection log lines, and `--quiet`.
 //! - [`close`]: closing a connection so that the client can still read the
 //!   answer ("lingering close").
+//!
+//! The `test-support` feature adds `parser::Recorder`, a protocol that writes
+//! down every call, for the stages' tests; the stages themselves do without.
 
 pub mod close;
 pub mod log;

@@ -117,25 +117,40 @@ pub fn parse_content_length(value: &[u8]) -> Result<usize, ParseError> {
 }
 
 /// Decides how long the body is from the headers that frame it, the same
-/// way for every parser: feed it each header, then ask [`Framing::body_length`]
-/// once the head is complete.
+/// way for every parser: give it the request's version and each header, then
+/// ask [`Framing::body_length`] once the head is complete. It also checks the
+/// one header HTTP/1.1 requires, `Host`, since every parser must do that the
+/// same way too.
 ///
 /// The rules: `Content-Length` is digits only, and when it is repeated every
 /// copy must agree; `Transfer-Encoding` together with `Content-Length` is
 /// refused, since the two could disagree on where the request ends (the trick
 /// behind "request smuggling"); `Transfer-Encoding` alone is not supported.
-/// No header at all means no body.
+/// No header at all means no body. And an HTTP/1.1 request carries exactly
+/// one `Host` (RFC 9112, section 3.2: a server must refuse it without one,
+/// or with two); an HTTP/1.0 request may have none, but not two.
 #[derive(Debug, Default)]
 pub struct Framing {
     content_length: Option<Result<usize, ParseError>>,
     conflicting_lengths: bool,
     transfer_encoding: bool,
+    hosts: usize,
+    /// HTTP/1.0, which came before `Host` was required.
+    http_1_0: bool,
 }
 
 impl Framing {
-    /// Takes note of one header; headers other than the two above are ignored.
+    /// Takes note of the request's version, `HTTP/1.<minor>`.
+    pub fn version(&mut self, minor: u8) {
+        self.http_1_0 = minor == 0;
+    }
+
+    /// Takes note of one header; headers other than the three above are
+    /// ignored.
     pub fn header(&mut self, name: &[u8], value: &[u8]) {
-        if name.eq_ignore_ascii_case(b"content-length") {
+        if name.eq_ignore_ascii_case(b"host") {
+            self.hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"content-length") {
             let length = parse_content_length(value);
             match &self.content_length {
                 Some(earlier) if *earlier != length => self.conflicting_lengths = true,
@@ -149,6 +164,11 @@ impl Framing {
     /// The number of body bytes that follow the head, or why the request
     /// cannot be read.
     pub fn body_length(&self) -> Result<usize, ParseError> {
+        match self.hosts {
+            0 if !self.http_1_0 => return Err(ParseError::BadRequest("no Host header")),
+            0 | 1 => {}
+            _ => return Err(ParseError::BadRequest("more than one Host header")),
+        }
         match (&self.content_length, self.transfer_encoding) {
             (Some(_), true) => Err(ParseError::BadRequest(
                 "Content-Length and Transfer-Encoding together",
@@ -165,7 +185,10 @@ impl Framing {
 // ANCHOR_END: framing
 
 /// A protocol that writes down every call, for tests: two parsers given the
-/// same bytes should leave two equal `Recorder`s.
+/// same bytes should leave two equal `Recorder`s. A test helper, not part of
+/// the interface: only the stages' tests turn it on, through the
+/// `test-support` feature of their `[dev-dependencies]`.
+#[cfg(feature = "test-support")]
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recorder {
     pub method: Vec<u8>,
@@ -177,6 +200,7 @@ pub struct Recorder {
     pub messages_complete: usize,
 }
 
+#[cfg(feature = "test-support")]
 impl Protocol for Recorder {
     fn on_method(&mut self, method: &[u8]) {
         self.method = method.to_vec();
@@ -240,7 +264,13 @@ mod tests {
     }
 
     fn framing(headers: &[(&str, &str)]) -> Result<usize, ParseError> {
+        framing_of(1, &[&[("Host", "x")], headers].concat())
+    }
+
+    /// The body length of an `HTTP/1.<minor>` request with `headers`.
+    fn framing_of(minor: u8, headers: &[(&str, &str)]) -> Result<usize, ParseError> {
         let mut framing = Framing::default();
+        framing.version(minor);
         for (name, value) in headers {
             framing.header(name.as_bytes(), value.as_bytes());
         }
@@ -249,7 +279,7 @@ mod tests {
 
     #[test]
     fn framing_rules() {
-        assert_eq!(framing(&[("Host", "x")]), Ok(0));
+        assert_eq!(framing(&[]), Ok(0));
         assert_eq!(framing(&[("content-LENGTH", "7")]), Ok(7));
         assert_eq!(
             framing(&[("Content-Length", "7"), ("Content-Length", "07")]),
@@ -273,6 +303,20 @@ mod tests {
             framing(&[("Content-Length", "2000000")]),
             Err(ParseError::BodyTooLarge)
         );
+    }
+
+    #[test]
+    fn http_1_1_requires_one_host() {
+        let bad = |r: Result<usize, ParseError>| matches!(r, Err(ParseError::BadRequest(_)));
+        assert_eq!(framing_of(1, &[("host", "x")]), Ok(0));
+        assert!(bad(framing_of(1, &[])));
+        assert!(bad(framing_of(1, &[("Content-Length", "3")])));
+        assert!(bad(framing_of(1, &[("Host", "a"), ("HOST", "b")])));
+        // HTTP/1.0 may leave it out, but not send two.
+        assert_eq!(framing_of(0, &[("Content-Length", "3")]), Ok(3));
+        assert!(bad(framing_of(0, &[("Host", "a"), ("Host", "a")])));
+        // A parser that names no version is held to HTTP/1.1's rule.
+        assert!(bad(Framing::default().body_length()));
     }
 
     #[test]

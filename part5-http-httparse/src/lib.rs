@@ -106,6 +106,8 @@ impl<P: Protocol> HttpRequestParser<P> {
             return Err(ParseError::HeadTooLarge);
         }
         let mut framing = Framing::default();
+        // httparse gives the version as its minor number: 1 for HTTP/1.1.
+        framing.version(request.version.unwrap_or(1));
         for header in request.headers.iter() {
             framing.header(header.name.as_bytes(), header.value);
         }
@@ -219,7 +221,7 @@ mod tests {
 
     #[test]
     fn the_body_is_counted_by_content_length() {
-        let request = b"POST / HTTP/1.1\r\nContent-Length: 7\r\n\r\nabc=defEXTRA";
+        let request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\nabc=defEXTRA";
         for piece in [1, 3, request.len()] {
             let seen = parse_in_pieces(request, piece).unwrap();
             assert_eq!(seen.body, b"abc=def", "pieces of {piece}");
@@ -229,8 +231,24 @@ mod tests {
 
     #[test]
     fn incomplete_body_is_not_complete() {
-        let seen = parse_in_pieces(b"POST / HTTP/1.1\r\nContent-Length: 7\r\n\r\nabc", 100);
+        let seen = parse_in_pieces(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\nabc",
+            100,
+        );
         assert_eq!(seen.unwrap().messages_complete, 0);
+    }
+
+    #[test]
+    fn http_1_1_requires_one_host() {
+        let status = |request: &[u8]| parse_in_pieces(request, 5).map_err(|e| e.status_code());
+        assert_eq!(status(b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"), Err(400));
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+            Err(400)
+        );
+        // HTTP/1.0 may leave it out.
+        let seen = status(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        assert_eq!(seen.messages_complete, 1);
     }
 
     #[test]
@@ -238,13 +256,16 @@ mod tests {
         let status = |request: &[u8]| parse_in_pieces(request, 5).unwrap_err().status_code();
         assert_eq!(status(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"), 400);
         assert_eq!(status(b"GET / FTP/1.1\r\n\r\n"), 400);
-        assert_eq!(status(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
         assert_eq!(
-            status(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            status(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
             501
         );
         let too_long = format!(
-            "GET / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
             MAX_BODY_BYTES + 1
         );
         assert_eq!(status(too_long.as_bytes()), 413);

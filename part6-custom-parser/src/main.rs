@@ -2,10 +2,10 @@
 //!
 //! The same HTTP server as `part5-oo-session`, answering the same way, with
 //! one difference out of sight: the request parser (`src/lib.rs`) is our own,
-//! written with nothing but the standard library, where part 5 used httparse.
-//! As in the post, it is a drop-in replacement: the same interface, the same
-//! callbacks to the same protocol object, so the server code changes by one
-//! `use` line. `diff -ru part5-oo-session part6-custom-parser` shows it.
+//! where part 5 used httparse. As in the post, it is a drop-in replacement:
+//! the same interface, the same callbacks to the same protocol object, so the
+//! server code changes by one `use` line.
+//! `diff -ru part5-oo-session part6-custom-parser` shows it.
 //!
 //! **What this stage adds:** the parser, and the buffer it reads lines from
 //! (`src/split_buffer.rs`): check whether a whole line is buffered, parse it,

@@ -1,7 +1,9 @@
 //! The client side of a check: a connection that records every byte it sent
-//! and received, so that a failure can show both, and a strict reader of HTTP
-//! responses.
+//! and received, so that a failure can show both, and two readers of HTTP
+//! responses: a strict one for the checks that judge a response's form, and
+//! a lenient one for every other check, which judges only its own property.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -24,6 +26,10 @@ pub struct Failure {
     pub sent: Vec<u8>,
     /// What the server sent back.
     pub received: Vec<u8>,
+    /// The more basic check that judges what went wrong here (a response
+    /// that cannot be read, say), if that is what went wrong. When that
+    /// check failed earlier in the run, this one is not judged.
+    pub see: Option<&'static str>,
 }
 
 impl Failure {
@@ -33,6 +39,12 @@ impl Failure {
             expected: expected.into(),
             ..Failure::default()
         }
+    }
+
+    /// The same failure, judged by the check `basis` if that one failed.
+    pub fn see(mut self, basis: &'static str) -> Failure {
+        self.see = Some(basis);
+        self
     }
 
     /// The failure in words for a person, closing with `hint`.
@@ -109,6 +121,7 @@ impl Conn {
             expected: expected.into(),
             sent: self.sent.clone(),
             received: self.received.clone(),
+            see: None,
         }
     }
 
@@ -209,7 +222,12 @@ impl Conn {
             Ok(true) if self.received.is_empty() => Err(self.fail(format!(
                 "the connection to stay open, {why}; the server closed it"
             ))),
-            Ok(true) => Err(self.fail(format!("no answer yet, {why}"))),
+            Ok(true) => {
+                // Take in the rest of the early answer, so that the report
+                // shows all of it, however the server cut its writes.
+                let _ = self.read_while(IO_TIMEOUT, |_| false);
+                Err(self.fail(format!("no answer yet, {why}")))
+            }
             Err(error) => {
                 Err(self.fail(format!("the connection to stay open, {why}, but: {error}")))
             }
@@ -225,12 +243,24 @@ fn is_timeout(error: &io::Error) -> bool {
     )
 }
 
-/// A response, read by the rules every stage must follow.
+/// The method of the request a response answers, as far as reading it goes:
+/// the answer to `HEAD` has no body, whatever its head says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Head,
+    /// `GET`, `POST`, and the rest.
+    Other,
+}
+
+/// A response, as read from what the server sent on one connection.
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body, framed by `Content-Length`, by chunks, or by the close.
     pub body: Vec<u8>,
+    /// What came after the body, when the body's length was announced.
+    pub rest: Vec<u8>,
 }
 
 impl Response {
@@ -243,83 +273,182 @@ impl Response {
     }
 }
 
-/// Reads `bytes` as exactly one HTTP/1.x response, the whole of what the
-/// server sent on one connection, or says what is wrong with it. For the
-/// answer to `HEAD`, `head_only` says no body may follow.
-///
-/// The rules: a status line `HTTP/1.x NNN reason`; header lines `Name: value`,
-/// each ended by CRLF; an empty line ending the head; `Content-Length`, equal
-/// to the length of the body; `Connection: close`, since the server closes.
-pub fn parse_response(bytes: &[u8], head_only: bool) -> Result<Response, String> {
+/// Reads `bytes` as the final response to one request, leniently: interim
+/// `1xx` answers before it are skipped, and its body is framed by
+/// `Content-Length`, by chunks, or by the close, whichever it uses. What is
+/// wrong with the response's form is left to the checks that judge it
+/// ([`judge_form`]); this says only what cannot be read at all.
+pub fn read_response(bytes: &[u8], method: Method) -> Result<Response, String> {
     if bytes.is_empty() {
-        return Err("a response; the server sent nothing".into());
+        return Err("an answer; the server closed the connection without one".into());
     }
-    let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return Err(
-            "a head that ends with an empty line (\"\\r\\n\\r\\n\"); this one never ends, \
-             so a client cannot tell where the body starts"
-                .into(),
-        );
-    };
-    let head =
-        std::str::from_utf8(&bytes[..head_end]).map_err(|_| "a head of ASCII text".to_string())?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = parse_status_line(status_line)
-        .ok_or_else(|| format!("a status line like `HTTP/1.1 200 OK`, not {status_line:?}"))?;
-    let mut headers = Vec::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(format!("header lines like `Name: value`, not {line:?}"));
+    let mut bytes = bytes;
+    loop {
+        let Some(head_end) = find(bytes, b"\r\n\r\n") else {
+            return Err(match status_of(bytes) {
+                Some(_) => "a head that ends with an empty line (\"\\r\\n\\r\\n\"); this one \
+                            never ends, so a client cannot tell where the body starts"
+                    .into(),
+                None => "a status line like `HTTP/1.1 200 OK`".into(),
+            });
         };
+        let head = String::from_utf8_lossy(&bytes[..head_end]);
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or_default();
+        let status = parse_status_line(status_line)
+            .ok_or_else(|| format!("a status line like `HTTP/1.1 200 OK`, not {status_line:?}"))?;
+        let after = &bytes[head_end + 4..];
+        // An interim answer, such as `100 Continue`: the final one follows.
+        if (100..200).contains(&status) {
+            bytes = after;
+            if bytes.is_empty() {
+                return Err(format!("a final answer after the interim {status}"));
+            }
+            continue;
+        }
+        let mut headers = Vec::new();
+        for line in lines {
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(format!("header lines like `Name: value`, not {line:?}"));
+            };
+            headers.push((name.to_string(), value.trim().to_string()));
+        }
+        let mut response = Response {
+            status,
+            headers,
+            body: Vec::new(),
+            rest: Vec::new(),
+        };
+        let chunked = response
+            .header("Transfer-Encoding")
+            .is_some_and(|coding| coding.to_ascii_lowercase().ends_with("chunked"));
+        if method == Method::Head {
+            response.rest = after.to_vec();
+        } else if chunked {
+            let (body, rest) = dechunk(after).ok_or("a chunked body whose chunks add up")?;
+            (response.body, response.rest) = (body, rest.to_vec());
+        } else if let Some(length) = response.header("Content-Length") {
+            let length: usize = length
+                .parse()
+                .map_err(|_| format!("`Content-Length` to be a number, not {length:?}"))?;
+            if after.len() < length {
+                return Err(format!(
+                    "{length} body bytes, as `Content-Length: {length}` says; {} came",
+                    after.len()
+                ));
+            }
+            response.body = after[..length].to_vec();
+            response.rest = after[length..].to_vec();
+        } else {
+            // No length announced: the body ends with the connection
+            // (RFC 9112, section 6.3, the last rule).
+            response.body = after.to_vec();
+        }
+        return Ok(response);
+    }
+}
+
+/// A chunked body's content, and what follows its last chunk and trailers.
+fn dechunk(mut bytes: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = find(bytes, b"\r\n")?;
+        let size = std::str::from_utf8(&bytes[..line_end]).ok()?;
+        let size = size.split(';').next()?.trim();
+        let size = usize::from_str_radix(size, 16).ok()?;
+        bytes = &bytes[line_end + 2..];
+        if size == 0 {
+            // Trailer lines, up to an empty one.
+            let end = if bytes.starts_with(b"\r\n") {
+                2
+            } else {
+                find(bytes, b"\r\n\r\n")? + 4
+            };
+            return Some((body, &bytes[end..]));
+        }
+        let chunk = bytes.get(..size)?;
+        body.extend_from_slice(chunk);
+        bytes = bytes.get(size..)?.strip_prefix(b"\r\n")?;
+    }
+}
+
+/// Judges the form of `bytes`, all that the server sent on one connection
+/// before it closed: exactly one response, by the rules every HTTP/1.1
+/// server must follow. Returns the response, and notes on what HTTP
+/// recommends and the response does not do; or what is wrong.
+///
+/// The rules: a status line `HTTP/1.x NNN reason` (RFC 9112, section 4);
+/// header lines `Name: value`, and an empty line that ends the head
+/// (section 2.1); a body framed by `Content-Length` or chunks, or else by the
+/// close (section 6.3), with nothing after it; `Connection: close`, since the
+/// server closes after one response (section 9.6).
+pub fn judge_form(bytes: &[u8], method: Method) -> Result<(Response, Vec<String>), String> {
+    let head_only = method == Method::Head;
+    let response = read_response(bytes, method)?;
+    let mut notes = Vec::new();
+    for (name, _) in &response.headers {
         if name.is_empty() || name.contains([' ', '\t']) {
             return Err(format!("a header name without spaces, not {name:?}"));
         }
-        headers.push((name.to_string(), value.trim().to_string()));
     }
-    let response = Response {
-        status,
-        headers,
-        body: bytes[head_end + 4..].to_vec(),
-    };
-    let Some(length) = response.header("Content-Length") else {
-        return Err("a `Content-Length` header (even `Content-Length: 0`)".into());
-    };
-    let length: usize = length
-        .parse()
-        .map_err(|_| format!("`Content-Length` to be a number, not {length:?}"))?;
-    let expected_body = if head_only { 0 } else { length };
-    if response.body.len() != expected_body {
+    let framed = response.header("Content-Length").is_some()
+        || response.header("Transfer-Encoding").is_some();
+    if head_only {
+        if !response.rest.is_empty() {
+            return Err(format!(
+                "no body in the answer to HEAD; {} bytes came",
+                response.rest.len()
+            ));
+        }
+    } else if framed && !response.rest.is_empty() {
         return Err(format!(
-            "{expected_body} body bytes{}, as `Content-Length: {length}` says; {} came",
-            if head_only {
-                " (the answer to HEAD has no body)"
-            } else {
-                ""
-            },
-            response.body.len()
+            "nothing after the body its head announces; {} more bytes came",
+            response.rest.len()
         ));
     }
-    let closes = response
-        .header("Connection")
-        .is_some_and(|value| value.eq_ignore_ascii_case("close"));
+    let closes = response.header("Connection").is_some_and(|value| {
+        value
+            .split(',')
+            .any(|option| option.trim().eq_ignore_ascii_case("close"))
+    });
     if !closes {
         return Err(
-            "`Connection: close`: HTTP/1.1 requires it of a server that closes after one response"
+            "`Connection: close`: HTTP/1.1 requires it of a server that closes \
+                    after one response (RFC 9112, section 9.6)"
                 .into(),
         );
     }
-    Ok(response)
+    if !framed && !head_only {
+        notes.push(
+            "no Content-Length: the body ends with the close, which HTTP allows; with it, a \
+             client knows when the body is whole (RFC 9110, section 8.6, recommends it)"
+                .into(),
+        );
+    }
+    if response.status >= 400 && response.body.is_empty() && !head_only {
+        notes.push(format!(
+            "an empty body: a short text saying what is wrong helps whoever reads the {} \
+             (RFC 9110, section 15.5, recommends one)",
+            response.status
+        ));
+    }
+    Ok((response, notes))
+}
+
+/// Where `pattern` first occurs in `bytes`.
+fn find(bytes: &[u8], pattern: &[u8]) -> Option<usize> {
+    bytes.windows(pattern.len()).position(|w| w == pattern)
 }
 
 /// The status code of the response in `bytes`, if they start with a
 /// well-formed status line.
 pub fn status_of(bytes: &[u8]) -> Option<u16> {
-    let line_end = bytes.windows(2).position(|w| w == b"\r\n")?;
+    let line_end = find(bytes, b"\r\n")?;
     parse_status_line(std::str::from_utf8(&bytes[..line_end]).ok()?)
 }
 
-/// The status code of a line like `HTTP/1.1 200 OK`.
+/// The status code of a line like `HTTP/1.1 200 OK`. (The reason phrase may
+/// be empty, but the space before it is there: RFC 9112, section 4.)
 fn parse_status_line(line: &str) -> Option<u16> {
     let rest = line.strip_prefix("HTTP/1.")?;
     let mut parts = rest.splitn(3, ' ');
@@ -331,6 +460,22 @@ fn parse_status_line(line: &str) -> Option<u16> {
         && code.len() == 3
         && code.bytes().all(|b| b.is_ascii_digit());
     well_formed.then(|| code.parse().ok()).flatten()
+}
+
+thread_local! {
+    /// The notes of the check running on this thread.
+    static NOTES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Notes what HTTP recommends and the server did not do: shown with the
+/// check's result, never a failure.
+pub fn note(text: String) {
+    NOTES.with(|notes| notes.borrow_mut().push(text));
+}
+
+/// The notes made on this thread so far, which are forgotten here.
+pub fn take_notes() -> Vec<String> {
+    NOTES.with(|notes| std::mem::take(&mut *notes.borrow_mut()))
 }
 
 /// Whether the `curl` command can be run.
@@ -347,55 +492,101 @@ mod tests {
 
     #[test]
     fn a_well_formed_response_is_read() {
-        let response = parse_response(
+        let (response, notes) = judge_form(
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
-            false,
+            Method::Other,
         )
         .unwrap();
         assert_eq!(response.status, 200);
         assert_eq!(response.body, b"hi");
         assert_eq!(response.header("content-length"), Some("2"));
+        assert!(notes.is_empty());
     }
 
     #[test]
-    fn each_rule_is_enforced() {
-        let wrong = |bytes: &[u8], head_only: bool, why: &str| {
-            let error = parse_response(bytes, head_only).unwrap_err();
+    fn what_http_allows_is_read_and_only_noted() {
+        // Delimited by the close, with no Content-Length; an empty 400.
+        let (response, notes) = judge_form(
+            b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+            Method::Other,
+        )
+        .unwrap();
+        assert_eq!((response.status, response.body.len()), (400, 0));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("Content-Length") && notes[1].contains("empty body"));
+        // Chunked, after an interim 100 Continue, with an empty reason.
+        let (response, notes) = judge_form(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\n\
+              Connection: keep-alive, close\r\n\r\n2\r\nhi\r\n1;x=y\r\n!\r\n0\r\n\r\n",
+            Method::Other,
+        )
+        .unwrap();
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, &b"hi!"[..])
+        );
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn each_rule_of_the_form_is_enforced() {
+        let wrong = |bytes: &[u8], method: Method, why: &str| {
+            let error = judge_form(bytes, method).unwrap_err();
             assert!(error.contains(why), "{error:?} does not say {why:?}");
         };
-        wrong(b"", false, "sent nothing");
+        wrong(b"", Method::Other, "without one");
         wrong(
             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n",
-            false,
+            Method::Other,
             "empty line",
         );
         wrong(
             b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n",
-            false,
+            Method::Other,
             "status line",
         );
-        wrong(b"HTTP/1.1 2000 OK\r\n\r\n", false, "status line");
-        wrong(
-            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
-            false,
-            "Content-Length",
-        );
+        wrong(b"HTTP/1.1 2000 OK\r\n\r\n", Method::Other, "status line");
         wrong(
             b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nhi",
-            false,
+            Method::Other,
             "3 body bytes",
         );
         wrong(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi!",
+            Method::Other,
+            "1 more bytes",
+        );
+        wrong(
             b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nhi!",
-            true,
+            Method::Head,
             "no body",
         );
         wrong(
             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-            false,
+            Method::Other,
             "Connection: close",
         );
-        wrong(b"HTTP/1.1 200 OK\r\nBroken\r\n\r\n", false, "Name: value");
+        wrong(
+            b"HTTP/1.1 200 OK\r\nBroken\r\n\r\n",
+            Method::Other,
+            "Name: value",
+        );
+    }
+
+    #[test]
+    fn the_lenient_reader_reads_what_the_strict_one_refuses() {
+        // No Connection: close, and a second answer after the first.
+        let response = read_response(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\n\r\n",
+            Method::Other,
+        )
+        .unwrap();
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, &b"hi"[..])
+        );
+        assert!(response.rest.starts_with(b"HTTP/1.1"));
+        assert_eq!(status_of(b"HTTP/1.1 431 Too Large\r\nno end"), Some(431));
     }
 
     #[test]

@@ -4,12 +4,18 @@
 use std::net::SocketAddr;
 
 use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
-use crate::{Check, Needs, Target};
+use crate::{Check, Needs, Rule, Target};
+
+/// What the echo checks hold a server to: no RFC, the lesson of Part 4.
+const ECHO_RULE: &str =
+    "the echo server of Part 4, which speaks no HTTP: every byte back, to many clients at once";
 
 pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_one_message",
         proves: "a message comes back unchanged",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "Send back exactly the bytes you received (book: Part 4).",
         needs: Needs::Nothing,
         run: echo_one_message,
@@ -17,6 +23,8 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_many_messages",
         proves: "one connection carries many messages, each echoed in turn",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "Receive in a loop until the client closes, not just once (book: Part 4, step 2).",
         needs: Needs::Nothing,
         run: echo_many_messages,
@@ -24,6 +32,8 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_every_byte_value",
         proves: "all 256 byte values come back unchanged, not only text",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "Echo bytes, not text: do not decode, trim or add line endings (book: Part 4).",
         needs: Needs::Nothing,
         run: echo_every_byte_value,
@@ -31,6 +41,8 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_large_message",
         proves: "64 KiB sent at once come back whole, whatever the size of one read",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "One read returns at most what it asks for; send back every byte of every read, with a loop that sends all (book: Part 4).",
         needs: Needs::Nothing,
         run: echo_large_message,
@@ -38,6 +50,8 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_until_client_closes",
         proves: "when the client closes its side, the server closes too",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "A read of zero bytes means the client closed: close the socket and end the loop (book: Part 4, step 2).",
         needs: Needs::Nothing,
         run: echo_until_client_closes,
@@ -45,6 +59,8 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_clients_in_parallel",
         proves: "a second client is echoed while the first is still connected",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "Serve each client on a thread of its own (book: Part 4, step 3).",
         needs: Needs::Nothing,
         run: echo_clients_in_parallel,
@@ -52,6 +68,8 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "echo_transcript",
         proves: "the server's log reads as the post's: socket established, Received b'…', socket closed",
+        rule: Rule::Stage(ECHO_RULE),
+        since: 4,
         hint: "Print `Socket established with <address>.`, `Received <bytes>` per read and `Socket with <address> closed.` (book: Part 4, Try it).",
         needs: Needs::Log,
         run: echo_transcript,
@@ -132,6 +150,7 @@ fn echo_transcript(target: &Target) -> Result<(), Failure> {
             expected: format!("this transcript:\n{}", expected.join("\n")),
             sent: b"hello\n".to_vec(),
             received: lines.join("\n").into_bytes(),
+            see: None,
         });
     }
     Ok(())

@@ -13,10 +13,14 @@
 //! runs them with `--exercise NAME`: the stage's checks, less those the
 //! exercise changes on purpose, then the exercise's own.
 
-use crate::{Check, Stage, checks};
+use crate::{Check, Kind, Rules, Stage, checks};
 
 mod echo;
 mod http;
+
+/// What an exercise's checks hold a server to: the exercise's task.
+pub(crate) const EXERCISE_RULE: &str =
+    "the book's exercise asks it of the stage, beyond what the stage itself does";
 
 /// One exercise: a change to a stage, and the checks that prove it made.
 pub struct Exercise {
@@ -41,43 +45,55 @@ impl Exercise {
     /// The checks `--exercise` runs: those of the exercise's kind of stage,
     /// less the ones it [`changes`](Exercise::changes), then its own.
     pub fn full_checks(&self, stage: Stage) -> Vec<&'static Check> {
-        let changed = |check: &Check| self.changes.iter().any(|(name, _)| *name == check.name);
-        checks(stage)
-            .iter()
-            .filter(|check| !changed(check))
-            .chain(self.checks)
-            .collect()
+        let changed = |check: &&Check| self.changes.iter().any(|(name, _)| *name == check.name);
+        let mut full: Vec<&Check> = checks(stage, Rules::All);
+        full.retain(|check| !changed(check));
+        full.extend(self.checks);
+        full
+    }
+
+    /// The stage whose chapter sets it.
+    pub fn home(&self) -> Stage {
+        Stage::from_name(self.stage).expect("an exercise names a stage")
     }
 }
 
-/// The exercises for stages of kind `stage`, in the book's order.
-pub fn exercises(stage: Stage) -> &'static [Exercise] {
-    match stage {
-        Stage::Echo => echo::EXERCISES,
-        Stage::Http => http::EXERCISES,
+/// The exercises for `stage`: those of its part and the parts before, of
+/// its kind, in the book's order.
+pub fn exercises(stage: Stage) -> Vec<&'static Exercise> {
+    kind_exercises(stage.kind)
+        .iter()
+        .filter(|exercise| exercise.home().part <= stage.part)
+        .collect()
+}
+
+fn kind_exercises(kind: Kind) -> &'static [Exercise] {
+    match kind {
+        Kind::Echo => echo::EXERCISES,
+        Kind::Http => http::EXERCISES,
     }
 }
 
-/// Every exercise, with the kind of stage it is for.
+/// Every exercise, with the stage whose chapter sets it.
 pub fn all_exercises() -> impl Iterator<Item = (Stage, &'static Exercise)> {
-    [Stage::Echo, Stage::Http].into_iter().flat_map(|stage| {
-        exercises(stage)
-            .iter()
-            .map(move |exercise| (stage, exercise))
-    })
+    [Kind::Echo, Kind::Http]
+        .into_iter()
+        .flat_map(kind_exercises)
+        .map(|exercise| (exercise.home(), exercise))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::all_checks;
     use std::collections::HashSet;
 
     #[test]
     fn names_are_unique_among_exercises_and_checks() {
         let mut exercise_names = HashSet::new();
-        let mut check_names: HashSet<&str> = [Stage::Echo, Stage::Http]
-            .iter()
-            .flat_map(|&stage| checks(stage))
+        let mut check_names: HashSet<&str> = [Kind::Echo, Kind::Http]
+            .into_iter()
+            .flat_map(all_checks)
             .map(|check| check.name)
             .collect();
         for (_, exercise) in all_exercises() {
@@ -91,11 +107,16 @@ mod tests {
     #[test]
     fn each_exercise_belongs_to_a_stage_of_its_kind() {
         for (stage, exercise) in all_exercises() {
-            assert_eq!(Stage::from_name(exercise.stage), Some(stage));
+            assert!(exercises(stage).iter().any(|e| e.name == exercise.name));
             assert!(!exercise.checks.is_empty(), "{}", exercise.name);
+            for check in exercise.checks {
+                assert_eq!(check.since, stage.part, "{}", check.name);
+            }
             for (changed, why) in exercise.changes {
                 assert!(
-                    checks(stage).iter().any(|check| check.name == *changed),
+                    checks(stage, Rules::All)
+                        .iter()
+                        .any(|check| check.name == *changed),
                     "{} changes no check `{changed}`",
                     exercise.name
                 );
@@ -110,7 +131,7 @@ mod tests {
             let full = exercise.full_checks(stage);
             assert_eq!(
                 full.len(),
-                checks(stage).len() - exercise.changes.len() + exercise.checks.len()
+                checks(stage, Rules::All).len() - exercise.changes.len() + exercise.checks.len()
             );
             for (changed, _) in exercise.changes {
                 assert!(full.iter().all(|check| check.name != *changed));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::conn::{self, Conn, IO_TIMEOUT};
-use crate::{Needs, Outcome, Server, Stage, checks, report, run_check, server};
+use crate::{Kind, Needs, Outcome, Rules, Server, Stage, checks, report, run_check, server};
 
 /// The read timeout our own stages run with in their tests: short, so the
 /// timeout check waits little.
@@ -22,19 +22,24 @@ const TEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// are gone: its lingering close lasts 2 s at most.
 const THREADS_END_WITHIN: Duration = Duration::from_secs(10);
 
-/// Runs every check of `stage` as a test of its own, each against a fresh
-/// server started from `program`, for a stage's `tests/stage_check.rs`; then
-/// the tests of the program itself.
+/// Runs every check of the stage named `stage` (a crate name, such as
+/// `part5-oo-session`) as a test of its own, each against a fresh server
+/// started from `program`, for a stage's `tests/stage_check.rs`; then the
+/// tests of the program itself. As on the command line, a stage runs the
+/// checks its part introduces and those of the parts before, both kinds.
 ///
 /// A check that would be skipped fails instead: in our own tests, everything
 /// runs. The one exception is a machine without curl, outside CI: there the
 /// curl checks show as "ignored", so that `cargo test` needs only Rust. CI
 /// installs curl and runs them.
-pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
+pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
     let arguments = Arguments::from_args();
+    let Some(stage) = Stage::from_name(stage) else {
+        panic!("no stage called {stage}: add it to stage_check::STAGES");
+    };
     let no_curl_here = std::env::var_os("CI").is_none() && !conn::curl_available();
-    let mut trials: Vec<Trial> = checks(stage)
-        .iter()
+    let mut trials: Vec<Trial> = checks(stage, Rules::All)
+        .into_iter()
         .map(|check| {
             let ignored = check.needs == Needs::Curl && no_curl_here;
             let name = if ignored {
@@ -45,10 +50,12 @@ pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
             Trial::test(name, move || {
                 let server = start(program, stage, &[])?;
                 let mut target = server.target();
-                if stage == Stage::Http {
+                if stage.kind == Kind::Http {
                     target.read_timeout = Some(TEST_READ_TIMEOUT);
                 }
-                match run_check(check, &target) {
+                // Each check alone, against a server of its own: none is
+                // "not judged" here, and our stages must pass them all.
+                match run_check(check, &target).0 {
                     Outcome::Passed => Ok(()),
                     Outcome::Failed(failure) => {
                         // A panic or an error the server printed explains a lot.
@@ -56,6 +63,7 @@ pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
                         let report = failure.report(check.hint) + &report::server_said(&said);
                         Err(report.into())
                     }
+                    Outcome::NotJudged { failure, .. } => Err(failure.report(check.hint).into()),
                     Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),
                 }
             })
@@ -83,7 +91,7 @@ pub fn run_as_tests(program: &'static str, stage: Stage) -> ! {
 fn start(program: &str, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
     let mut command = Command::new(program);
     command.args(["--port", "0"]).args(extra);
-    if stage == Stage::Http {
+    if stage.kind == Kind::Http {
         command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
     }
     Server::start(command).map_err(|error| error.to_string().into())
@@ -132,9 +140,9 @@ fn every_thread_ends(program: &str, stage: Stage) -> Result<(), Failed> {
     let server = start(program, stage, &[])?;
     let pid = server.pid();
     let before = thread_count(pid)?;
-    let good: &[u8] = match stage {
-        Stage::Echo => b"hello\n",
-        Stage::Http => b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    let good: &[u8] = match stage.kind {
+        Kind::Echo => b"hello\n",
+        Kind::Http => b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
     };
     let requests = [
         good,

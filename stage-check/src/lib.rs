@@ -6,21 +6,30 @@
 //! same checks test this workspace's stages (their integration tests run every
 //! check against the real binary) and a learner's own server, in any language.
 //!
-//! - [`checks`] lists the checks of a [`Stage`]; each [`Check`] says in one
-//!   line what it proves, and carries a hint for when it fails.
+//! - [`checks`] lists the checks of a [`Stage`]: those its part of the
+//!   series introduces, and those of the parts before ([`STAGES`] lists the
+//!   stages). Each [`Check`] says in one line what it proves, carries a hint
+//!   for when it fails, and names its [`Rule`]: what HTTP requires, with the
+//!   RFC sections, or what the stage asks beyond HTTP, with why.
 //! - [`exercises`] lists the book's exercises for a stage: each [`Exercise`]
 //!   changes the stage, and brings checks of its own that prove the change.
 //! - [`run_check`] runs one against a [`Target`] within its own deadline and
 //!   returns an [`Outcome`]: passed, failed with a [`Failure`] (what was sent,
 //!   what came back, what was expected), or skipped when it needs something
-//!   the target lacks (such as the server's log).
+//!   the target lacks (such as the server's log); and the notes it made on
+//!   what HTTP only recommends, which never fail a check.
+//! - [`Judge`] runs checks in order, basic to advanced, and turns a failure
+//!   that a more basic check already judged into "not judged": one flaw,
+//!   one failure.
 //! - [`server::Server`] starts a server as a child process, learns its
 //!   address from its `Listening on …` line and collects its log.
 //! - [`conn`] holds the client side: a connection that records what crossed
-//!   it, and a strict reader of HTTP responses.
+//!   it, a strict reader of a response's form, and a lenient one for the
+//!   checks that judge something else.
 //! - [`report`] shows results, to a person or as JSON, for the command line
 //!   (`src/main.rs`) that runs the checks against anyone's server.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
@@ -39,45 +48,127 @@ pub use exercises::{Exercise, all_exercises, exercises};
 pub use harness::run_as_tests;
 pub use server::{Server, ServerLog};
 
-/// Which kind of server a stage builds, and so which checks apply.
+/// Which kind of server a stage builds, and so which list of checks applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub enum Kind {
     /// Part 4: a TCP echo server.
     Echo,
-    /// Parts 5 and 6: an HTTP server answering one request per connection.
+    /// Parts 5 and on: an HTTP server answering one request per connection.
     Http,
 }
 
-/// Every name a stage answers to: the crate names, then short forms.
-pub const STAGE_NAMES: &[(&str, Stage)] = &[
-    ("part4-tcp-echo", Stage::Echo),
-    ("part5-http-httparse", Stage::Http),
-    ("part5-oo-session", Stage::Http),
-    ("part6-custom-parser", Stage::Http),
-    ("part4", Stage::Echo),
-    ("part5", Stage::Http),
-    ("part6", Stage::Http),
-    ("echo", Stage::Echo),
-    ("http", Stage::Http),
+/// A stage of the series: one of this workspace's crates, and the step of
+/// the series it takes. A stage runs the checks of its kind that its part
+/// or an earlier one introduces ([`Check::since`]), so that a part 5 server
+/// is never held to what part 6 teaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stage {
+    /// The crate's name, such as `part5-oo-session`.
+    pub name: &'static str,
+    /// The short form, such as `part5`: every stage of that part answers to
+    /// it, since they run the same checks.
+    pub short: &'static str,
+    /// The part of the series, 4 for `part4-tcp-echo`.
+    pub part: u8,
+    pub kind: Kind,
+}
+
+/// Every stage, in the series' order. A new stage is one more line here,
+/// and its checks name its part in [`Check::since`].
+pub const STAGES: &[Stage] = &[
+    Stage {
+        name: "part4-tcp-echo",
+        short: "part4",
+        part: 4,
+        kind: Kind::Echo,
+    },
+    Stage {
+        name: "part5-http-httparse",
+        short: "part5",
+        part: 5,
+        kind: Kind::Http,
+    },
+    Stage {
+        name: "part5-oo-session",
+        short: "part5",
+        part: 5,
+        kind: Kind::Http,
+    },
+    Stage {
+        name: "part6-custom-parser",
+        short: "part6",
+        part: 6,
+        kind: Kind::Http,
+    },
 ];
 
 impl Stage {
     /// The stage a crate name (`part4-tcp-echo`, `part5-oo-session`, …) or a
-    /// short form (`part4`, `part5`, `part6`, `echo`, `http`) stands for.
+    /// short form (`part4`, `part5`, `part6`) stands for.
     pub fn from_name(name: &str) -> Option<Stage> {
-        STAGE_NAMES
+        STAGES
             .iter()
-            .find(|(candidate, _)| *candidate == name)
-            .map(|&(_, stage)| stage)
+            .find(|stage| stage.name == name || stage.short == name)
+            .copied()
     }
 
-    /// What its checks are about, in a few words.
-    pub fn describe(self) -> &'static str {
+    /// Every name a stage answers to: the crate names, then the short forms.
+    pub fn names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
+        for stage in STAGES {
+            if !names.contains(&stage.short) {
+                names.push(stage.short);
+            }
+        }
+        names
+    }
+}
+
+/// What a check holds a server to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// What HTTP requires of every server (a MUST of RFC 9110 or RFC 9112):
+    /// the sections that say so. A server built on any library or framework
+    /// should pass these.
+    Http(&'static str),
+    /// A rule of the stage beyond HTTP, which HTTP allows a server to break:
+    /// why the stage asks it all the same.
+    Stage(&'static str),
+}
+
+impl Rule {
+    /// `HTTP` or `stage`, as results show it.
+    pub fn kind(self) -> &'static str {
         match self {
-            Stage::Echo => "echo",
-            Stage::Http => "HTTP",
+            Rule::Http(_) => "HTTP",
+            Rule::Stage(_) => "stage",
         }
     }
+
+    /// The sections of the RFCs, or why the stage asks it.
+    pub fn source(self) -> &'static str {
+        match self {
+            Rule::Http(sections) | Rule::Stage(sections) => sections,
+        }
+    }
+
+    /// The rule in words, for `--list` and a failure's report.
+    pub fn describe(self) -> String {
+        match self {
+            Rule::Http(sections) => format!("HTTP requires it ({sections})"),
+            Rule::Stage(why) => format!("the stage's rule, beyond HTTP: {why}"),
+        }
+    }
+}
+
+/// Which checks `--rules` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    /// Both kinds: what HTTP requires, and what the stage asks beyond it.
+    All,
+    /// Only what HTTP requires: for a server built on a library, or in
+    /// another language's framework.
+    Http,
 }
 
 /// What a check needs besides a socket to talk to.
@@ -94,13 +185,20 @@ pub enum Needs {
     Curl,
 }
 
-/// One check: a name, what it proves, and the function that proves it.
+/// One check: a name, what it proves, the rule it holds a server to, and the
+/// function that proves it.
 pub struct Check {
     /// A short name, such as `request_byte_by_byte`.
     pub name: &'static str,
     /// One line on what passing it proves.
     pub proves: &'static str,
-    /// Where to look when it fails.
+    /// What HTTP requires, or what the stage asks beyond it.
+    pub rule: Rule,
+    /// The part of the series that introduces it (4, 5, 6…): a stage runs
+    /// the checks of its part and of the parts before.
+    pub since: u8,
+    /// Where to look when it fails, in the chapter of a part no later than
+    /// [`since`](Check::since).
     pub hint: &'static str,
     /// What it needs besides a socket.
     pub needs: Needs,
@@ -124,6 +222,13 @@ pub struct Target {
 pub enum Outcome {
     Passed,
     Failed(Failure),
+    /// Not judged, since what it would judge rests on a more basic rule that
+    /// the check named here failed already, in this run: one flaw, one
+    /// failure. The failure says what was seen.
+    NotJudged {
+        see: &'static str,
+        failure: Failure,
+    },
     /// Not run, for the reason given.
     Skipped(String),
 }
@@ -146,25 +251,41 @@ impl Check {
     }
 }
 
-/// The checks of a stage, in the order a learner meets what they test.
-pub fn checks(stage: Stage) -> &'static [Check] {
-    match stage {
-        Stage::Echo => echo::CHECKS,
-        Stage::Http => http::CHECKS,
+/// The checks of `stage`, in the order they run: from the most basic rules
+/// to the most advanced, those of later parts left out. With
+/// [`Rules::Http`], only the checks of what HTTP requires.
+pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
+    all_checks(stage.kind)
+        .iter()
+        .filter(|check| check.since <= stage.part)
+        .filter(|check| rules == Rules::All || matches!(check.rule, Rule::Http(_)))
+        .collect()
+}
+
+/// Every check of a kind of stage, whichever part introduces it.
+pub fn all_checks(kind: Kind) -> &'static [Check] {
+    match kind {
+        Kind::Echo => echo::CHECKS,
+        Kind::Http => http::CHECKS,
     }
 }
 
 /// Runs one check against `target`, within its [deadline](Check::deadline).
-pub fn run_check(check: &Check, target: &Target) -> Outcome {
+/// Returns how it ended, and the notes it made on the way: what HTTP
+/// recommends and the server did not do, which never fails a check.
+pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
     match check.needs {
         Needs::Log if target.log.is_none() => {
-            return Outcome::Skipped("needs the server's log: start it with --exec".into());
+            let why = "needs the server's log: start it with --exec";
+            return (Outcome::Skipped(why.into()), Vec::new());
         }
         Needs::ReadTimeout if target.read_timeout.is_none() => {
-            return Outcome::Skipped("needs the server's read timeout: pass --read-timeout".into());
+            let why = "needs the server's read timeout: pass --read-timeout";
+            return (Outcome::Skipped(why.into()), Vec::new());
         }
         Needs::Curl if !conn::curl_available() => {
-            return Outcome::Skipped("needs curl, which is not installed".into());
+            let why = "needs curl, which is not installed";
+            return (Outcome::Skipped(why.into()), Vec::new());
         }
         _ => {}
     }
@@ -175,17 +296,52 @@ pub fn run_check(check: &Check, target: &Target) -> Outcome {
     let (sender, receiver) = mpsc::channel();
     let run = check.run;
     let target = target.clone();
-    thread::spawn(move || sender.send(run(&target)));
+    thread::spawn(move || {
+        let result = run(&target);
+        sender.send((result, conn::take_notes()))
+    });
     match receiver.recv_timeout(deadline) {
-        Ok(Ok(())) => Outcome::Passed,
-        Ok(Err(failure)) => Outcome::Failed(failure),
-        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::Failed(Failure::new(format!(
-            "a verdict within {} s; the server hung",
-            deadline.as_secs()
-        ))),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Outcome::Failed(Failure::new(
-            "the check to finish; it crashed (a bug in stage-check)",
-        )),
+        Ok((Ok(()), notes)) => (Outcome::Passed, notes),
+        Ok((Err(failure), notes)) => (Outcome::Failed(failure), notes),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let failure = Failure::new(format!(
+                "a verdict within {} s; the server hung",
+                deadline.as_secs()
+            ));
+            (Outcome::Failed(failure), Vec::new())
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let failure = Failure::new("the check to finish; it crashed (a bug in stage-check)");
+            (Outcome::Failed(failure), Vec::new())
+        }
+    }
+}
+
+/// Runs checks one after the other, from basic to advanced, and remembers
+/// which failed: a later check that fails only on what one of those judges
+/// (a response it cannot read, say) is [not judged](Outcome::NotJudged)
+/// instead, so that one flaw makes one failure, not a wall of them.
+#[derive(Debug, Default)]
+pub struct Judge {
+    failed: HashSet<&'static str>,
+}
+
+impl Judge {
+    /// Runs `check` (see [`run_check`]) and judges its outcome in the light
+    /// of the checks that ran before it.
+    pub fn run(&mut self, check: &Check, target: &Target) -> (Outcome, Vec<String>) {
+        let (outcome, notes) = run_check(check, target);
+        let outcome = match outcome {
+            Outcome::Failed(failure) => match failure.see {
+                Some(see) if self.failed.contains(see) => Outcome::NotJudged { see, failure },
+                _ => Outcome::Failed(failure),
+            },
+            other => other,
+        };
+        if matches!(outcome, Outcome::Failed(_) | Outcome::NotJudged { .. }) {
+            self.failed.insert(check.name);
+        }
+        (outcome, notes)
     }
 }
 
@@ -195,10 +351,77 @@ mod tests {
 
     #[test]
     fn every_stage_name_is_known() {
-        for &(name, stage) in STAGE_NAMES {
-            assert_eq!(Stage::from_name(name), Some(stage));
+        for name in Stage::names() {
+            let stage = Stage::from_name(name).unwrap();
+            assert!(stage.name == name || stage.short == name);
         }
+        assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
         assert_eq!(Stage::from_name("part9"), None);
+        // The stages come in the series' order.
+        assert!(STAGES.windows(2).all(|pair| pair[0].part <= pair[1].part));
+    }
+
+    #[test]
+    fn a_stage_runs_the_checks_of_its_part_and_the_parts_before() {
+        let part5 = Stage::from_name("part5").unwrap();
+        let part6 = Stage::from_name("part6").unwrap();
+        let (five, six) = (checks(part5, Rules::All), checks(part6, Rules::All));
+        assert!(five.iter().all(|check| check.since <= 5));
+        assert!(six.len() > five.len(), "part 6 adds checks");
+        assert_eq!(six.len(), all_checks(Kind::Http).len());
+        // In the same order: part 6's are placed among part 5's.
+        let names = |list: &[&Check]| list.iter().map(|c| c.name).collect::<Vec<_>>();
+        let six_of_five: Vec<&str> = names(&six)
+            .into_iter()
+            .filter(|name| names(&five).contains(name))
+            .collect();
+        assert_eq!(six_of_five, names(&five));
+        let http = checks(part6, Rules::Http);
+        assert!(http.iter().all(|check| check.rule.kind() == "HTTP"));
+        assert!(http.len() < six.len(), "some rules are the stage's own");
+    }
+
+    #[test]
+    fn every_check_says_what_it_holds_the_server_to() {
+        for kind in [Kind::Echo, Kind::Http] {
+            for check in all_checks(kind) {
+                match check.rule {
+                    Rule::Http(sections) => assert!(
+                        sections.starts_with("RFC 9110 §") || sections.starts_with("RFC 9112 §"),
+                        "{}: {sections}",
+                        check.name
+                    ),
+                    Rule::Stage(why) => assert!(why.len() > 20, "{}: say why", check.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hints_send_a_learner_no_further_than_the_part_of_the_check() {
+        let exercise_checks = exercises::all_exercises().flat_map(|(_, e)| e.checks);
+        for check in all_checks(Kind::Echo)
+            .iter()
+            .chain(all_checks(Kind::Http))
+            .chain(exercise_checks)
+        {
+            let parts = check.hint.match_indices("Part ").map(|(at, _)| {
+                let digits = &check.hint[at + 5..];
+                digits[..digits
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(digits.len())]
+                    .parse::<u8>()
+                    .unwrap_or(0)
+            });
+            for part in parts {
+                assert!(
+                    part <= check.since,
+                    "{} (part {}) sends the learner to Part {part}",
+                    check.name,
+                    check.since
+                );
+            }
+        }
     }
 
     #[test]
@@ -208,7 +431,7 @@ mod tests {
             log: None,
             read_timeout: Some(Duration::from_secs(30)),
         };
-        for check in checks(Stage::Http) {
+        for check in all_checks(Kind::Http) {
             let expected = match check.needs {
                 Needs::ReadTimeout => CHECK_DEADLINE + Duration::from_secs(30),
                 _ => CHECK_DEADLINE,
@@ -217,7 +440,7 @@ mod tests {
         }
         target.read_timeout = None;
         assert!(
-            checks(Stage::Http)
+            all_checks(Kind::Http)
                 .iter()
                 .all(|check| check.deadline(&target) == CHECK_DEADLINE)
         );

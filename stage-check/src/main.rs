@@ -14,9 +14,19 @@
 //!
 //! With `--exec`, stage-check runs the command through the shell on a free
 //! port (appending `--port N`, or putting N where the command says
-//! `{port}`), waits until the server listens, runs the checks, and stops the
-//! server and everything it started, on Ctrl-C too. It can then also read the
-//! server's log, which the transcript checks compare with the post's.
+//! `{port}`; `--read-timeout` is passed on the same way), waits until the
+//! server listens, runs the checks, and stops the server and everything it
+//! started, on Ctrl-C too. It can then also read the server's log, which the
+//! transcript checks compare with the post's.
+//!
+//! Each check holds the server to one of two kinds of rule: what HTTP
+//! requires (a MUST of RFC 9110 or 9112, whose section `--list` shows), or
+//! what the stage asks beyond HTTP, and why. `--rules http` runs only the
+//! first kind, for a server built on a library or a framework. What HTTP
+//! only recommends is a note, printed with the result, never a failure.
+//! Checks run from the most basic to the most advanced, and a check that
+//! cannot judge its answer because a more basic one failed says "not
+//! judged" and names that one: one flaw, one failure.
 //!
 //! The book's exercises have checks of their own, which a stage's run leaves
 //! out: `--exercise NAME` runs them, after the stage's checks that the
@@ -44,23 +54,23 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use stage_check::conn::IO_TIMEOUT;
 use stage_check::report::{Tally, Verdict};
 use stage_check::{
-    Check, Exercise, Needs, Outcome, STAGE_NAMES, Server, Stage, Target, all_exercises, checks,
-    exercises, run_check,
+    Check, Exercise, Judge, Needs, Outcome, Rules, Server, Stage, Target, all_exercises, checks,
+    exercises,
 };
 
 /// Check a server, yours in any language, against a stage's checks.
 ///
 /// Each check connects, sends bytes, and judges what comes back, as a client
-/// would. A failure shows what was sent, what came back, what was expected,
-/// and a hint. Exit code: 0 when all pass, 1 when any fails, 2 when the
-/// checks could not run. Colours only on a terminal, never with NO_COLOR.
+/// would, and holds the server to what HTTP requires or to what the stage
+/// asks beyond it. A failure shows what was sent, what came back, what was
+/// expected, and a hint. Exit code: 0 when all pass, 1 when any fails, 2
+/// when the checks could not run. Colours only on a terminal, never with
+/// NO_COLOR.
 #[derive(Parser)]
 #[command(version, after_help = EXAMPLES)]
 struct Args {
     /// The stage whose checks to run: a stage's crate name, or a short form.
-    #[arg(value_parser = clap::builder::PossibleValuesParser::new(
-        STAGE_NAMES.iter().map(|&(name, _)| name)
-    ))]
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(Stage::names()))]
     stage: String,
 
     /// Check the server listening at this address.
@@ -68,8 +78,9 @@ struct Args {
     addr: String,
 
     /// Start the server with this command (run by the shell) on a free port
-    /// of 127.0.0.1, `--port N` appended or N put in place of `{port}`; it is
-    /// stopped when the checks are done.
+    /// of 127.0.0.1, `--port N` appended or N put in place of `{port}` (and
+    /// --read-timeout passed on the same way, or in place of
+    /// `{read_timeout}`); it is stopped when the checks are done.
     #[arg(long, value_name = "COMMAND")]
     exec: Option<String>,
 
@@ -78,7 +89,8 @@ struct Args {
     start_timeout: u64,
 
     /// The server's read timeout: after how long it answers a client that
-    /// sends nothing with 408. The check of that is skipped without it.
+    /// sends nothing with 408. The check of that is skipped without it. With
+    /// --exec, the server is started with it.
     #[arg(long, value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..))]
     read_timeout: Option<u64>,
@@ -100,7 +112,14 @@ struct Args {
     ))]
     exercise: Option<String>,
 
-    /// How to report: text for a person, or one JSON object per check.
+    /// Which checks to run: `all`, what HTTP requires and what the stage
+    /// asks beyond it; or `http`, only what HTTP requires (for a server
+    /// built on a library or a framework).
+    #[arg(long, value_enum, default_value_t = RulesArg::All)]
+    rules: RulesArg,
+
+    /// How to report: `human`, text for a person; or `json`, one JSON
+    /// object per check, one per line.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -111,10 +130,26 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesArg {
+    All,
+    Http,
+}
+
+impl RulesArg {
+    fn rules(self) -> Rules {
+        match self {
+            RulesArg::All => Rules::All,
+            RulesArg::Http => Rules::Http,
+        }
+    }
+}
+
 const EXAMPLES: &str = "\
 Examples:
   stage-check part5 --addr 127.0.0.1:5000
   stage-check part5 --exec \"python3 server.py\" --read-timeout 30
+  stage-check part5 --exec servers/nginx.sh --rules http
   stage-check part4 --exec \"node echo.js --listen {port}\"
   stage-check part6 --exec \"cargo run -q -p part6-custom-parser --\" --only request_byte_by_byte
   stage-check part5 --exercise not_found --exec \"cargo run -q -p part5-http-httparse --\"
@@ -137,7 +172,7 @@ fn main() -> ExitCode {
         list(stage, exercise, &selected, &args);
         return ExitCode::SUCCESS;
     }
-    match check(stage, exercise, &selected, &args) {
+    match check(exercise, &selected, &args) {
         Ok(tally) if tally.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(error) => {
@@ -158,25 +193,28 @@ fn usage_error(message: String) -> ! {
 /// The exercise called `name` (clap made sure one is), if it is for a stage
 /// of the kind `stage_name` names.
 fn find_exercise(stage: Stage, name: &str, stage_name: &str) -> &'static Exercise {
-    if let Some(exercise) = exercises(stage).iter().find(|e| e.name == name) {
+    if let Some(exercise) = exercises(stage).into_iter().find(|e| e.name == name) {
         return exercise;
     }
     let home = all_exercises()
         .find(|(_, exercise)| exercise.name == name)
         .map_or("another stage", |(_, exercise)| exercise.stage);
     usage_error(format!(
-        "exercise `{name}` is for {home}, not for {stage_name}, an {} stage",
-        stage.describe()
+        "exercise `{name}` is for {home}, not for {stage_name}"
     ))
 }
 
 /// The checks to run: those of `stage`, or of `exercise` (the stage's it
 /// keeps, then its own), or those `--only` names.
 fn select(stage: Stage, exercise: Option<&Exercise>, args: &Args) -> Vec<&'static Check> {
-    let all = match exercise {
+    let rules = args.rules.rules();
+    let mut all = match exercise {
         Some(exercise) => exercise.full_checks(stage),
-        None => checks(stage).iter().collect(),
+        None => checks(stage, Rules::All),
     };
+    all.retain(|check| {
+        rules == Rules::All || checks(stage, rules).iter().any(|c| c.name == check.name)
+    });
     if args.only.is_empty() {
         return all;
     }
@@ -231,7 +269,7 @@ fn list(stage: Stage, exercise: Option<&Exercise>, selected: &[&Check], args: &A
         }
         return;
     }
-    if !args.only.is_empty() || exercises(stage).is_empty() {
+    if !args.only.is_empty() || exercises(stage).is_empty() || args.rules == RulesArg::Http {
         return;
     }
     println!("\nThe book's exercises, each with checks of its own (run one with --exercise NAME):");
@@ -248,7 +286,9 @@ fn list(stage: Stage, exercise: Option<&Exercise>, selected: &[&Check], args: &A
     }
 }
 
-/// One line per check, after `indent`: its name, then what it proves.
+/// Two lines per check, after `indent`: its name, the kind of its rule and
+/// what it proves; then, below, the rule: the RFC sections, or why the
+/// stage asks it.
 fn print_checks(checks: &[&Check], indent: &str) {
     let width = checks
         .iter()
@@ -262,18 +302,22 @@ fn print_checks(checks: &[&Check], indent: &str) {
             Needs::ReadTimeout => " (needs --read-timeout)",
             Needs::Curl => " (needs curl)",
         };
-        println!("{indent}{:width$}  {}{needs}", check.name, check.proves);
+        println!(
+            "{indent}{:width$}  {:5}  {}{needs}",
+            check.name,
+            check.rule.kind(),
+            check.proves
+        );
+        println!("{indent}{:width$}         {}", "", check.rule.describe());
     }
 }
 
 /// Runs `selected` against the server `args` names or starts, printing each
 /// result as it comes. An error means no check could run.
-fn check(
-    stage: Stage,
-    exercise: Option<&Exercise>,
-    selected: &[&Check],
-    args: &Args,
-) -> anyhow::Result<Tally> {
+fn check(exercise: Option<&Exercise>, selected: &[&Check], args: &Args) -> anyhow::Result<Tally> {
+    if selected.is_empty() {
+        bail!("{} has no check of that kind to run", args.stage);
+    }
     // The server: started here, or already running. One we started is
     // stopped when `server` is dropped, at the end of this function however
     // it ends (an early `?` included), or on Ctrl-C by the handler that
@@ -282,7 +326,8 @@ fn check(
     let mut target = match &args.exec {
         Some(command_line) => {
             let within = Duration::from_secs(args.start_timeout);
-            let started = Server::exec(command_line, within)
+            let read_timeout = args.read_timeout.map(Duration::from_secs);
+            let started = Server::exec(command_line, read_timeout, within)
                 .with_context(|| format!("could not start `{command_line}`"))?;
             let target = started.target();
             server = Some(started);
@@ -308,22 +353,28 @@ fn check(
         };
         let count = selected.len();
         let checks = if count == 1 { "check" } else { "checks" };
+        let http = selected
+            .iter()
+            .filter(|check| check.rule.kind() == "HTTP")
+            .count();
         let for_exercise = exercise.map_or(String::new(), |exercise| {
             format!(", for exercise {}", exercise.name)
         });
         writeln!(
             out,
-            "Checking the server at {}{how}: {count} {} {checks} of {}{for_exercise}.\n",
+            "Checking the server at {}{how}: {count} {checks} of {}{for_exercise} \
+             ({http} HTTP, {} stage).\n",
             target.addr,
-            stage.describe(),
             args.stage,
+            count - http,
         )?;
     }
     let mut tally = Tally::default();
+    let mut judge = Judge::default();
     for &check in selected {
         let lines_before = server.as_ref().map_or(0, |s: &Server| s.stderr().count());
         let started = Instant::now();
-        let outcome = run_check(check, &target);
+        let (outcome, notes) = judge.run(check, &target);
         let took = started.elapsed();
         let server_said = match (&outcome, server.as_mut()) {
             (Outcome::Failed(_), Some(server)) => server_notes(server, lines_before),
@@ -334,6 +385,7 @@ fn check(
             outcome: &outcome,
             took,
             server_said,
+            notes,
         };
         if human {
             write!(out, "{}", verdict.human())?;

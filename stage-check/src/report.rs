@@ -17,6 +17,7 @@ use crate::{Check, Outcome};
 const PASSED: Style = AnsiColor::Green.on_default().bold();
 const FAILED: Style = AnsiColor::Red.on_default().bold();
 const SKIPPED: Style = AnsiColor::Yellow.on_default();
+const NOT_JUDGED: Style = AnsiColor::Yellow.on_default();
 
 /// One check's result, with what the server printed meanwhile.
 pub struct Verdict<'a> {
@@ -27,32 +28,51 @@ pub struct Verdict<'a> {
     /// Shown with a failure: the server's lines on standard error during the
     /// check, and whether it exited (a crash explains many a failure).
     pub server_said: Vec<String>,
+    /// What HTTP recommends and the server did not do: shown, never a failure.
+    pub notes: Vec<String>,
 }
 
 impl Verdict<'_> {
-    /// The result for a person: `PASS  name`, `SKIP  name: why`, or `FAIL  name`
-    /// and, indented below it, what was checked, sent, received and expected,
-    /// and a hint.
+    /// The result for a person: `PASS  HTTP   name`, `SKIP  stage  name: why`,
+    /// `----  HTTP   name: not judged: see other_check (what was seen)`, or
+    /// `FAIL  HTTP   name` and, indented below it, what was checked, the rule,
+    /// what was sent, received and expected, and a hint. Notes follow, indented.
     pub fn human(&self) -> String {
         let name = self.check.name;
-        match self.outcome {
-            Outcome::Passed => format!("{PASSED}PASS{PASSED:#}  {name}\n"),
-            Outcome::Skipped(why) => format!("{SKIPPED}SKIP{SKIPPED:#}  {name}: {why}\n"),
+        let kind = self.check.rule.kind();
+        let mut text = match self.outcome {
+            Outcome::Passed => format!("{PASSED}PASS{PASSED:#}  {kind:5}  {name}\n"),
+            Outcome::Skipped(why) => {
+                format!("{SKIPPED}SKIP{SKIPPED:#}  {kind:5}  {name}: {why}\n")
+            }
+            Outcome::NotJudged { see, failure } => format!(
+                "{NOT_JUDGED}----{NOT_JUDGED:#}  {kind:5}  {name}: not judged: see {see} \
+                 (expected {})\n",
+                failure.expected
+            ),
             Outcome::Failed(failure) => {
                 let mut block = format!("checks:   {}\n", self.check.proves);
+                block.push_str(&format!("rule:     {}\n", self.check.rule.describe()));
                 block.push_str(&failure.report(self.check.hint));
                 block.push_str(&server_said(&self.server_said));
-                let indented = block.replace('\n', "\n      ");
-                format!("{FAILED}FAIL{FAILED:#}  {name}\n      {indented}\n")
+                let indented = block.replace('\n', "\n             ");
+                format!("{FAILED}FAIL{FAILED:#}  {kind:5}  {name}\n             {indented}\n")
             }
+        };
+        for note in &self.notes {
+            text.push_str(&format!("             note:     {note}\n"));
         }
+        text
     }
 
     /// The result for a program, as one line of JSON:
-    /// `{"name": …, "outcome": "passed" | "failed" | "skipped", "proves": …,
-    /// "seconds": …}`, and on failure `expected`, `sent`, `received` (bytes
-    /// escaped and cut, as a person sees them), `hint` and `server_said`; on
-    /// a skip, `reason`.
+    /// `{"name": …, "outcome": "passed" | "failed" | "not_judged" |
+    /// "skipped", "kind": "HTTP" | "stage", "rule": …, "proves": …,
+    /// "seconds": …, "notes": […]}`; on failure `expected`, `sent`,
+    /// `received` (bytes escaped and cut, as a person sees them), `hint` and
+    /// `server_said`; when not judged, `see` (the check that failed) and
+    /// `expected`; on a skip, `reason`. `rule` is the RFC sections for an
+    /// HTTP check, or why the stage asks it.
     ///
     /// serde_json writes the JSON: escaping every control character and
     /// quote right is easy to get subtly wrong by hand, and the crate is
@@ -60,14 +80,22 @@ impl Verdict<'_> {
     pub fn json(&self) -> String {
         let mut object = serde_json::json!({
             "name": self.check.name,
+            "kind": self.check.rule.kind(),
+            "rule": self.check.rule.source(),
             "proves": self.check.proves,
             "seconds": (self.took.as_secs_f64() * 1000.0).round() / 1000.0,
+            "notes": self.notes,
         });
         let outcome = match self.outcome {
             Outcome::Passed => "passed",
             Outcome::Skipped(reason) => {
                 object["reason"] = reason.as_str().into();
                 "skipped"
+            }
+            Outcome::NotJudged { see, failure } => {
+                object["see"] = (*see).into();
+                object["expected"] = failure.expected.as_str().into();
+                "not_judged"
             }
             Outcome::Failed(failure) => {
                 object["expected"] = failure.expected.as_str().into();
@@ -99,11 +127,12 @@ pub fn server_said(lines: &[String]) -> String {
     text
 }
 
-/// How many checks passed, failed, were skipped.
+/// How many checks passed, failed, were not judged, were skipped.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub passed: usize,
     pub failed: usize,
+    pub not_judged: usize,
     pub skipped: usize,
 }
 
@@ -113,12 +142,13 @@ impl Tally {
         match outcome {
             Outcome::Passed => self.passed += 1,
             Outcome::Failed(_) => self.failed += 1,
+            Outcome::NotJudged { .. } => self.not_judged += 1,
             Outcome::Skipped(_) => self.skipped += 1,
         }
     }
 }
 
-/// `3 passed, 1 failed, 2 skipped`: the closing line of a run, the form test
+/// `3 passed, 1 failed, 2 not judged, 2 skipped`: the closing line of a run, the form test
 /// runners print, so that CI systems can read it too.
 impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,6 +159,9 @@ impl fmt::Display for Tally {
         };
         write!(f, "{} passed, ", self.passed)?;
         write!(f, "{failed}{} failed{failed:#}", self.failed)?;
+        if self.not_judged > 0 {
+            write!(f, ", {} not judged", self.not_judged)?;
+        }
         if self.skipped > 0 {
             write!(f, ", {} skipped", self.skipped)?;
         }
@@ -140,7 +173,7 @@ impl fmt::Display for Tally {
 mod tests {
     use super::*;
     use crate::conn::Failure;
-    use crate::{Stage, checks};
+    use crate::{Kind, all_checks};
 
     fn plain(text: &str) -> String {
         anstream::adapter::strip_str(text).to_string()
@@ -148,10 +181,11 @@ mod tests {
 
     fn verdict<'a>(outcome: &'a Outcome, server_said: Vec<String>) -> Verdict<'a> {
         Verdict {
-            check: &checks(Stage::Echo)[0],
+            check: &all_checks(Kind::Echo)[0],
             outcome,
             took: Duration::from_millis(1234),
             server_said,
+            notes: Vec::new(),
         }
     }
 
@@ -160,17 +194,18 @@ mod tests {
             expected: "b\"hello\\n\" back".into(),
             sent: b"hello\n".to_vec(),
             received: b"HELLO\r\n\"".to_vec(),
+            see: None,
         })
     }
 
     #[test]
     fn a_pass_is_one_line_and_a_skip_says_why() {
         let passed = verdict(&Outcome::Passed, Vec::new());
-        assert_eq!(plain(&passed.human()), "PASS  echo_one_message\n");
+        assert_eq!(plain(&passed.human()), "PASS  stage  echo_one_message\n");
         let skipped = Outcome::Skipped("needs curl".into());
         assert_eq!(
             plain(&verdict(&skipped, Vec::new()).human()),
-            "SKIP  echo_one_message: needs curl\n"
+            "SKIP  stage  echo_one_message: needs curl\n"
         );
     }
 
@@ -180,13 +215,18 @@ mod tests {
         let said = vec!["Traceback".into(), "  File".into()];
         let text = plain(&verdict(&outcome, said).human());
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "FAIL  echo_one_message");
-        assert_eq!(lines[1], "      checks:   a message comes back unchanged");
-        assert_eq!(lines[2], "      sent:     b\"hello\\n\"");
-        assert_eq!(lines[3], "      received: b\"HELLO\\r\\n\\\"\"");
-        assert!(lines[5].starts_with("      hint:     Send back exactly"));
-        assert_eq!(lines[6], "      server:   Traceback");
-        assert_eq!(lines[7], "                  File");
+        let indent = " ".repeat("FAIL  stage  ".len());
+        assert_eq!(lines[0], "FAIL  stage  echo_one_message");
+        assert_eq!(
+            lines[1],
+            format!("{indent}checks:   a message comes back unchanged")
+        );
+        assert!(lines[2].starts_with(&format!("{indent}rule:     the stage's rule")));
+        assert_eq!(lines[3], format!("{indent}sent:     b\"hello\\n\""));
+        assert_eq!(lines[4], format!("{indent}received: b\"HELLO\\r\\n\\\"\""));
+        assert!(lines[6].starts_with(&format!("{indent}hint:     Send back exactly")));
+        assert_eq!(lines[7], format!("{indent}server:   Traceback"));
+        assert_eq!(lines[8], format!("{indent}            File"));
     }
 
     #[test]
@@ -197,6 +237,8 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(value["name"], "echo_one_message");
         assert_eq!(value["outcome"], "failed");
+        assert_eq!(value["kind"], "stage");
+        assert!(value["rule"].as_str().unwrap().contains("Part 4"));
         assert_eq!(value["seconds"], 1.234);
         assert_eq!(value["received"], "b\"HELLO\\r\\n\\\"\"");
         assert!(value["hint"].as_str().unwrap().contains("book: Part 4"));
@@ -216,5 +258,33 @@ mod tests {
         assert_eq!(plain(&tally.to_string()), "2 passed, 1 failed");
         tally.add(&Outcome::Skipped(String::new()));
         assert_eq!(plain(&tally.to_string()), "2 passed, 1 failed, 1 skipped");
+        tally.add(&Outcome::NotJudged {
+            see: "echo_one_message",
+            failure: Failure::new("x"),
+        });
+        assert_eq!(
+            plain(&tally.to_string()),
+            "2 passed, 1 failed, 1 not judged, 1 skipped"
+        );
+    }
+
+    #[test]
+    fn not_judged_names_the_check_to_see_and_notes_follow_any_result() {
+        let outcome = Outcome::NotJudged {
+            see: "echo_many_messages",
+            failure: Failure::new("an answer"),
+        };
+        let mut not_judged = verdict(&outcome, Vec::new());
+        not_judged.notes = vec!["a note".into()];
+        assert_eq!(
+            plain(&not_judged.human()),
+            "----  stage  echo_one_message: not judged: see echo_many_messages \
+             (expected an answer)\n             note:     a note\n"
+        );
+        let value: serde_json::Value = serde_json::from_str(&not_judged.json()).unwrap();
+        assert_eq!(value["outcome"], "not_judged");
+        assert_eq!(value["see"], "echo_many_messages");
+        assert_eq!(value["kind"], "stage");
+        assert_eq!(value["notes"][0], "a note");
     }
 }

@@ -49,12 +49,18 @@ impl Server {
 
     /// Starts a learner's server from `command_line`, run by the shell, on a
     /// free port of 127.0.0.1: the line gets `--port N` appended, or `N` in
-    /// place of each `{port}` it holds. Waits at most `within` until the
-    /// server listens: until it prints `Listening on <address>`, or else
-    /// until a connection to that port succeeds.
-    pub fn exec(command_line: &str, within: Duration) -> io::Result<Server> {
+    /// place of each `{port}` it holds. A `read_timeout` is passed on the
+    /// same way, as `--read-timeout SECONDS` or in place of `{read_timeout}`.
+    /// Waits at most `within` until the server listens: until it prints
+    /// `Listening on <address>`, or else until a connection to that port
+    /// succeeds.
+    pub fn exec(
+        command_line: &str,
+        read_timeout: Option<Duration>,
+        within: Duration,
+    ) -> io::Result<Server> {
         let port = free_port()?;
-        let command_line = with_port(command_line, port);
+        let command_line = with_options(command_line, port, read_timeout)?;
         let mut command = shell(&command_line);
         // Python buffers what it prints when its output is a pipe, as here:
         // without this, its log would come in late, or never.
@@ -193,13 +199,36 @@ fn free_port() -> io::Result<u16> {
         .port())
 }
 
-/// `command_line` told to listen on `port`.
-fn with_port(command_line: &str, port: u16) -> String {
-    if command_line.contains("{port}") {
-        command_line.replace("{port}", &port.to_string())
-    } else {
-        format!("{command_line} --port {port}")
+/// `command_line` told to listen on `port`, and to wait `read_timeout` for
+/// a quiet client: each in place of its `{port}` or `{read_timeout}`, or
+/// else appended as an option.
+fn with_options(
+    command_line: &str,
+    port: u16,
+    read_timeout: Option<Duration>,
+) -> io::Result<String> {
+    let mut line = command_line.to_string();
+    let options = [
+        ("{port}", "--port", Some(port.to_string())),
+        (
+            "{read_timeout}",
+            "--read-timeout",
+            read_timeout.map(|timeout| timeout.as_secs().to_string()),
+        ),
+    ];
+    for (placeholder, option, value) in options {
+        match value {
+            Some(value) if line.contains(placeholder) => line = line.replace(placeholder, &value),
+            Some(value) => line = format!("{line} {option} {value}"),
+            None if line.contains(placeholder) => {
+                return Err(io::Error::other(format!(
+                    "the command says {placeholder}: give its value with {option}"
+                )));
+            }
+            None => {}
+        }
     }
+    Ok(line)
 }
 
 /// A command that runs `command_line` the way a terminal would.
@@ -464,15 +493,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_port_goes_where_the_command_says() {
+    fn the_port_and_read_timeout_go_where_the_command_says() {
+        let with = |line: &str, timeout: Option<u64>| {
+            with_options(line, 5001, timeout.map(Duration::from_secs))
+        };
         assert_eq!(
-            with_port("python3 server.py", 5001),
+            with("python3 server.py", None).unwrap(),
             "python3 server.py --port 5001"
         );
         assert_eq!(
-            with_port("node server.js -p {port}", 5001),
+            with("node server.js -p {port}", None).unwrap(),
             "node server.js -p 5001"
         );
+        assert_eq!(
+            with("python3 server.py", Some(3)).unwrap(),
+            "python3 server.py --port 5001 --read-timeout 3"
+        );
+        assert_eq!(
+            with("server -t {read_timeout} -p {port}", Some(3)).unwrap(),
+            "server -t 3 -p 5001"
+        );
+        assert!(with("server -t {read_timeout}", None).is_err());
     }
 
     #[test]

@@ -133,6 +133,12 @@ fn example(name: &str) -> Option<String> {
     command_line(&format!("examples/{name}"))
 }
 
+/// How many checks `stage` runs, of both kinds.
+fn count(stage: &str) -> usize {
+    let stage = stage_check::Stage::from_name(stage).expect("a stage");
+    stage_check::checks(stage, stage_check::Rules::All).len()
+}
+
 /// A port of 127.0.0.1 that nothing listens on.
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free port");
@@ -140,13 +146,13 @@ fn free_port() -> u16 {
 }
 
 /// Runs every check of `stage`, the timeout check included, against the
-/// server `command_line` starts with a read timeout of one second, as JSON.
+/// server `command_line` starts with a read timeout of one second (which
+/// `--read-timeout` passes on to it), as JSON.
 fn run_all_as_json(stage: &str, command_line: &str) -> Run {
-    let server = format!("{command_line} --read-timeout 1");
     run(&[
         stage,
         "--exec",
-        &server,
+        command_line,
         "--read-timeout",
         "1",
         "--format",
@@ -165,10 +171,10 @@ fn assert_catches(server: &str, stage: &str, check: &str) {
     let lines = run.lines();
     let fail = lines
         .iter()
-        .position(|line| *line == format!("FAIL  {check}"))
-        .unwrap_or_else(|| panic!("no `FAIL  {check}` line"));
+        .position(|line| line.starts_with("FAIL  ") && line.ends_with(&format!("  {check}")))
+        .unwrap_or_else(|| panic!("no `FAIL  … {check}` line"));
     let block = lines[fail + 1..].join("\n");
-    for label in ["checks:", "received:", "expected:", "hint:"] {
+    for label in ["checks:", "rule:", "received:", "expected:", "hint:"] {
         assert!(block.contains(label), "no {label} in the failure");
     }
     assert!(block.contains("(book: "), "the hint points to the book");
@@ -182,6 +188,12 @@ fn a_head_without_its_empty_line_is_caught() {
 
 #[test]
 fn silence_on_bad_input_is_caught() {
+    assert_catches(
+        "broken-silent-on-bad-input",
+        "part5",
+        "error_response_well_formed",
+    );
+    // Run alone, a check that rests on that one fails too, and says so.
     assert_catches("broken-silent-on-bad-input", "part5", "bad_request_line");
 }
 
@@ -211,7 +223,7 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
     };
     let run = run_all_as_json("part5", &server);
     assert_eq!(run.code, Some(1));
-    let all = stage_check::checks(stage_check::Stage::Http).len();
+    let all = count("part5");
     assert_eq!(run.json().len(), all, "one line per check, nothing else");
     let failed = run.check("answer_after_body");
     let text = |key: &str| failed[key].as_str().unwrap_or_default().to_string();
@@ -224,9 +236,286 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
     assert!(text("received").starts_with("b\"HTTP/1.1 200 OK"));
     assert!(text("hint").contains("Content-Length"));
     assert!(failed["proves"].is_string() && failed["seconds"].is_number());
+    assert_eq!(failed["kind"], "stage");
+    assert!(failed["rule"].as_str().unwrap_or_default().contains("post"));
+    assert_eq!(
+        run.check("content_length_not_a_number")["rule"],
+        "RFC 9112 §6.3"
+    );
     // With --exec the log is there, and --read-timeout was given: all ran.
     assert_eq!(run.check("transcript")["outcome"], "passed");
     assert_eq!(run.check("quiet_client_timed_out")["outcome"], "passed");
+}
+
+/// The outcomes of a JSON run, as `(name, outcome)`, for those that were not
+/// `passed`.
+fn not_passed(run: &Run) -> Vec<(String, String)> {
+    run.json()
+        .iter()
+        .filter(|result| result["outcome"] != "passed")
+        .map(|result| {
+            let text = |key: &str| result[key].as_str().unwrap_or_default().to_string();
+            (text("name"), text("outcome"))
+        })
+        .collect()
+}
+
+/// Whether a result is a curl check skipped for want of curl: only outside
+/// CI, on a machine without it.
+fn skipped_for_curl(name: &str, outcome: &str) -> bool {
+    outcome == "skipped" && name.starts_with("curl") && std::env::var_os("CI").is_none()
+}
+
+/// One flaw, one failure: each broken example, run through every check of
+/// the latest part, fails its named check and at most one other (the one
+/// that judges the same rule in an error answer); the checks that cannot
+/// judge what they got say "not judged" and do not count as failures.
+#[test]
+fn each_broken_example_fails_its_check_and_at_most_one_other() {
+    let examples: &[(&str, &str, &[&str])] = &[
+        (
+            "broken-no-empty-line",
+            "part6",
+            &["well_formed_response", "error_response_well_formed"],
+        ),
+        (
+            "broken-no-connection-close",
+            "part6",
+            &["well_formed_response", "error_response_well_formed"],
+        ),
+        (
+            "broken-silent-on-bad-input",
+            "part6",
+            &["error_response_well_formed"],
+        ),
+        (
+            "broken-spins-when-client-leaves",
+            "part6",
+            &["client_leaves_early"],
+        ),
+        (
+            "broken-answers-before-body",
+            "part6",
+            &["answer_after_body"],
+        ),
+        (
+            "broken-one-client-at-a-time",
+            "part4",
+            &["echo_clients_in_parallel"],
+        ),
+    ];
+    // One after the other: each runs many clients at once already.
+    for &(name, stage, failing) in examples {
+        let Some(server) = example(name) else {
+            continue;
+        };
+        let run = run_all_as_json(stage, &server);
+        assert_eq!(run.code, Some(1), "{name}");
+        let mut failed = Vec::new();
+        for (check, outcome) in not_passed(&run) {
+            match outcome.as_str() {
+                "failed" => failed.push(check),
+                "not_judged" => {}
+                _ => assert!(
+                    skipped_for_curl(&check, &outcome),
+                    "{name}: {check} {outcome}"
+                ),
+            }
+        }
+        assert_eq!(failed, failing, "{name} fails these, and only these");
+    }
+}
+
+/// Servers correct in ways our stages are not pass every check of the
+/// latest part, each of both kinds.
+#[test]
+fn correct_but_different_servers_pass_every_check() {
+    let examples = [
+        "correct-close-delimited-errors",
+        "correct-empty-error-bodies",
+        "correct-host-required",
+        "correct-501-for-both-lengths",
+        "correct-no-100-continue",
+    ];
+    for name in examples {
+        let Some(server) = example(name) else {
+            continue;
+        };
+        let run = run_all_as_json("part6", &server);
+        for (check, outcome) in not_passed(&run) {
+            assert!(
+                skipped_for_curl(&check, &outcome),
+                "{name}: {check} {outcome}"
+            );
+        }
+        assert_eq!(run.json().len(), count("part6"), "{name}");
+        assert_eq!(run.code, Some(0), "{name}");
+    }
+    // What HTTP only recommends is noted, and fails nothing.
+    if let Some(server) = example("correct-empty-error-bodies") {
+        let run = run(&[
+            "part6",
+            "--exec",
+            &server,
+            "--only",
+            "error_response_well_formed",
+        ]);
+        assert_eq!(run.code, Some(0));
+        assert!(
+            run.stdout.contains("note:     an empty body"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+/// A server written elsewhere, in `servers/`, and the program it needs.
+fn real_server(script: &str, program: &str) -> Option<String> {
+    let found = Command::new("sh")
+        .args([
+            "-c",
+            &format!("command -v {program} || test -x /usr/sbin/{program}"),
+        ])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        let why = format!("{program} is not installed (CI installs it)");
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("not run: {why}");
+        return None;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    Some(format!(
+        "{} '{}'",
+        if script.ends_with(".js") {
+            "node"
+        } else {
+            "sh"
+        },
+        root.join("servers").join(script).display()
+    ))
+}
+
+/// How the book names a server program in bold.
+fn title(program: &str) -> &str {
+    match program {
+        "node" => "Node",
+        other => other,
+    }
+}
+
+/// nginx and Node's `http` module do all HTTP requires: they pass
+/// `--rules http`. Beyond HTTP, they break the stage's rules named here,
+/// and only those.
+#[test]
+fn real_servers_pass_what_http_requires_and_break_named_stage_rules() {
+    let servers: &[(&str, &str, &[&str])] = &[
+        (
+            "nginx.sh",
+            "nginx",
+            &[
+                // nginx logs nothing of the post's transcript,
+                "transcript",
+                // answers a static file before the body is in,
+                "answer_after_body",
+                // answers `GET /` the HTTP/0.9 way, with the bare page,
+                "bad_request_line",
+                // says 400, not 431, to a head too large,
+                "head_too_large",
+                // and closes on a quiet client without a word.
+                "quiet_client_timed_out",
+            ],
+        ),
+        (
+            "node-http.js",
+            "node",
+            &[
+                "transcript",
+                // Node answers `GET /` with no version as a request,
+                "bad_request_line",
+                // takes heads up to 16 KiB,
+                "head_too_large",
+                // and waits for a body of any size.
+                "body_too_large",
+            ],
+        ),
+    ];
+    for &(script, program, breaks) in servers {
+        let Some(server) = real_server(script, program) else {
+            continue;
+        };
+        let http = run(&[
+            "part6",
+            "--exec",
+            &server,
+            "--read-timeout",
+            "1",
+            "--rules",
+            "http",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(not_passed(&http), [], "{script} --rules http");
+        assert_eq!(http.code, Some(0), "{script}");
+        let all = run_all_as_json("part6", &server);
+        let failed: Vec<String> = not_passed(&all)
+            .into_iter()
+            .filter(|(check, outcome)| !skipped_for_curl(check, outcome))
+            .map(|(check, outcome)| {
+                assert_eq!(outcome, "failed", "{script}: {check}");
+                check
+            })
+            .collect();
+        assert_eq!(failed, breaks, "{script} breaks these stage rules");
+        // The book says which, and so does the README for nginx.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+        let mut documents = vec![read("docs/src/stage-check.md")];
+        if program == "nginx" {
+            documents.push(read("README.md"));
+        }
+        for text in &documents {
+            let about = text
+                .split("\n\n")
+                .find(|paragraph| {
+                    paragraph.contains(&format!("**{}**", title(program)))
+                        || (program == "nginx" && paragraph.contains("nginx breaks these"))
+                })
+                .unwrap_or_default();
+            for check in breaks {
+                assert!(
+                    about.contains(&format!("`{check}`")),
+                    "{program}: {check} unnamed"
+                );
+            }
+        }
+        for check in breaks {
+            assert_eq!(all.check(check)["kind"], "stage", "{check}");
+        }
+    }
+}
+
+#[test]
+fn the_read_timeout_is_passed_on_to_the_server() {
+    let Some(stage) = command_line("part5-oo-session") else {
+        return;
+    };
+    // The stage waits 30 s by default: the check allows 1 s and 5 more.
+    for server in [
+        stage.clone(),
+        format!("{stage} --read-timeout {{read_timeout}}"),
+    ] {
+        let run = run(&[
+            "part5",
+            "--exec",
+            &server,
+            "--read-timeout",
+            "1",
+            "--only",
+            "quiet_client_timed_out",
+        ]);
+        assert_eq!(run.code, Some(0), "{server}");
+    }
 }
 
 #[test]
@@ -263,7 +552,7 @@ fn our_echo_stage_passes_every_check() {
         .iter()
         .filter(|line| line.starts_with("PASS  "))
         .count();
-    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    let all = count("part4");
     assert_eq!(passed, all);
     assert_eq!(
         lines.last(),
@@ -284,7 +573,7 @@ fn a_server_already_running_is_checked_without_its_log() {
     assert_eq!(run.code, Some(0), "a skip is no failure");
     assert!(
         run.stdout
-            .contains("SKIP  echo_transcript: needs the server's log: start it with --exec")
+            .contains("SKIP  stage  echo_transcript: needs the server's log: start it with --exec")
     );
     assert_eq!(run.lines().last(), Some(&"6 passed, 0 failed, 1 skipped"));
 }
@@ -351,6 +640,7 @@ fn help_and_list_describe_the_tool_and_the_checks() {
         "--list",
         "--only",
         "--read-timeout",
+        "--rules",
         "--format",
         "--exercise",
     ] {
@@ -359,20 +649,78 @@ fn help_and_list_describe_the_tool_and_the_checks() {
             "--help says nothing of {option}"
         );
     }
+    // The values of --format and --rules, as clap takes them.
+    let text = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "`human`, text for a person",
+        "`json`, one JSON object per check",
+        "`http`, only what HTTP requires",
+        "[possible values: human, json]",
+        "[possible values: all, http]",
+    ] {
+        assert!(text.contains(said), "--help does not say {said:?}");
+    }
+    // Two lines per check: name, kind and what it proves; then the rule.
     let list = run(&["part4-tcp-echo", "--list"]);
     assert_eq!(list.code, Some(0));
     let lines = list.lines();
-    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    let all = count("part4");
     assert!(lines[0].starts_with("echo_one_message  "));
-    assert!(lines[all - 1].ends_with("(needs --exec)"));
+    assert!(lines[0].contains("  stage  a message comes back"));
+    assert!(
+        lines[1]
+            .trim_start()
+            .starts_with("the stage's rule, beyond HTTP: ")
+    );
+    assert!(lines[2 * all - 2].ends_with("(needs --exec)"));
     // Then the exercises, each with its checks, below an empty line.
-    assert_eq!(lines[all], "", "one line per check, then the exercises");
-    assert!(lines[all + 1].contains("--exercise NAME"));
-    assert!(lines[all + 2].starts_with("quit_command (part4-tcp-echo): "));
-    assert!(lines[all + 3].starts_with("  quit_says_bye  "));
-    let one = run(&["part5", "--list", "--only", "quiet_client_timed_out"]);
-    assert_eq!(one.lines().len(), 1);
-    assert!(one.stdout.contains("(needs --read-timeout)"));
+    assert_eq!(
+        lines[2 * all],
+        "",
+        "two lines per check, then the exercises"
+    );
+    assert!(lines[2 * all + 1].contains("--exercise NAME"));
+    assert!(lines[2 * all + 2].starts_with("quit_command (part4-tcp-echo): "));
+    assert!(lines[2 * all + 3].starts_with("  quit_says_bye  "));
+    let one = run(&["part5", "--list", "--only", "host_required"]);
+    assert_eq!(one.lines().len(), 2);
+    assert!(one.lines()[0].contains("  HTTP   an HTTP/1.1 request with no Host"));
+    assert!(one.lines()[1].ends_with("HTTP requires it (RFC 9112 §3.2)"));
+}
+
+#[test]
+fn a_stage_lists_only_what_its_part_has_taught() {
+    let names = |args: &[&str]| -> Vec<String> {
+        let list = run(args);
+        assert_eq!(list.code, Some(0));
+        list.lines()
+            .iter()
+            .filter(|line| !line.starts_with(' ') && !line.is_empty())
+            .take_while(|line| !line.starts_with("The book's exercises"))
+            .map(|line| {
+                line.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    };
+    let part5 = names(&["part5", "--list"]);
+    let part6 = names(&["part6", "--list"]);
+    assert_eq!(part5.len(), count("part5"));
+    assert_eq!(part6.len(), count("part6"));
+    assert!(!part5.contains(&"header_without_space".to_string()));
+    assert!(part6.contains(&"header_without_space".to_string()));
+    // No hint of a part 5 check sends the learner to Part 6.
+    let listed = run(&["part5", "--list"]);
+    assert!(!listed.stdout.contains("Part 6"), "{}", listed.stdout);
+    // --rules http keeps HTTP's checks only.
+    let http = run(&["part6", "--list", "--rules", "http"]);
+    let http_lines: Vec<&str> = http.lines();
+    assert!(http_lines.len() < 2 * count("part6"));
+    for line in http_lines.iter().step_by(2) {
+        assert!(line.contains("  HTTP   "), "{line}");
+    }
 }
 
 #[test]
@@ -380,22 +728,22 @@ fn an_exercise_runs_the_stage_checks_it_keeps_then_its_own() {
     let list = run(&["part4", "--exercise", "message_counter", "--list"]);
     assert_eq!(list.code, Some(0));
     let lines = list.lines();
-    let all = stage_check::checks(stage_check::Stage::Echo).len();
+    let all = count("part4");
     // One stage check changed on purpose: left out, and said so.
     assert_eq!(
-        lines[all - 1].split_whitespace().next(),
+        lines[2 * all - 2].split_whitespace().next(),
         Some("messages_counted_in_log")
     );
     assert!(
-        lines[..all]
+        lines[..2 * all]
             .iter()
             .all(|line| !line.starts_with("echo_transcript"))
     );
     assert_eq!(
-        lines[all + 1],
+        lines[2 * all + 1],
         "Left out, as the exercise changes them on purpose:"
     );
-    assert!(lines[all + 2].starts_with("  echo_transcript: "));
+    assert!(lines[2 * all + 2].starts_with("  echo_transcript: "));
 
     // The stage unsolved: its own checks pass, the exercise's fails.
     let Some(stage) = command_line("part4-tcp-echo") else {
@@ -435,7 +783,10 @@ fn only_finds_an_exercise_check_and_it_catches_the_unsolved_stage() {
         "not_found_for_other_paths",
     ]);
     assert_eq!(run.code, Some(1));
-    assert!(run.stdout.contains("FAIL  not_found_for_other_paths"));
+    assert!(
+        run.stdout
+            .contains("FAIL  stage  not_found_for_other_paths")
+    );
     assert!(run.stdout.contains("expected: status 404, not 200"));
     assert!(run.stdout.contains("(book: Part 5, exercise 1)"));
 }

@@ -5,7 +5,14 @@
 //!   it ([`stage_diff`]);
 //! - the "Try it" transcripts: the exact commands of each chapter, run for
 //!   real against the stage's binary, with what they print on both sides
-//!   ([`try_it`]).
+//!   ([`try_it`]);
+//! - the tables of "How fast is it", from the benchmark runs kept in the book
+//!   ([`bench`]);
+//! - a page for each source file a chapter links to, listed in `SUMMARY.md`
+//!   ([`sources`]).
+//!
+//! [`links`] checks the built book: every link leads to a page, and to an
+//! element of it when the link names one.
 //!
 //! `cargo run -p book-gen` writes them into `docs/src/generated/`;
 //! `tests/drift.rs` fails when what is written there is no longer what the
@@ -21,6 +28,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use similar::TextDiff;
 use stage_check::Server;
+
+pub mod bench;
+pub mod links;
+pub mod sources;
 
 /// The stages, in series order.
 pub const STAGES: [&str; 4] = [
@@ -254,6 +265,34 @@ const CHECK_RUNS: &[CheckRun] = &[
         exec: None,
     },
     CheckRun {
+        name: "part5-list",
+        args: &[
+            "part5",
+            "--list",
+            "--only",
+            "host_required",
+            "--only",
+            "answer_after_body",
+        ],
+        exec: None,
+    },
+    CheckRun {
+        name: "part5-fail",
+        args: &["part5", "--only", "answer_after_body"],
+        exec: Some((
+            "examples/broken-answers-before-body",
+            "cargo run -q -p stage-check --example broken-answers-before-body --",
+        )),
+    },
+    CheckRun {
+        name: "part5-one-flaw",
+        args: &["part5", "--rules", "http"],
+        exec: Some((
+            "examples/broken-no-empty-line",
+            "cargo run -q -p stage-check --example broken-no-empty-line --",
+        )),
+    },
+    CheckRun {
         name: "part5-json",
         args: &[
             "part5",
@@ -299,17 +338,20 @@ pub fn check_runs() -> Result<Vec<Generated>> {
             // A run with a failing check exits with 1: that is the point.
             let output = command.env("NO_COLOR", "1").output()?;
             let printed = String::from_utf8_lossy(&output.stdout);
-            // Every port becomes 5000, and every time one that reads well.
-            let printed =
-                replace_numbers_after(&printed, "127.0.0.1:", |_| SHOWN_SERVER_PORT.into());
-            let printed = replace_version_after(&printed, "\"seconds\":", "\"seconds\":0.001");
-            let printed = replace_version_after(&printed, "curl/", SHOWN_CURL);
             Ok(Generated {
                 path: format!("stage-check/{}.console", run.name),
-                text: format!("$ {shown}\n{printed}"),
+                text: format!("$ {shown}\n{}", normalise_check_run(&printed)),
             })
         })
         .collect()
+}
+
+/// Puts fixed ports and times in a stage-check run's output: every port
+/// becomes 5000, and every time one that reads well. What stage-check sent is
+/// left as it is, its user agent included: no curl ran.
+fn normalise_check_run(printed: &str) -> String {
+    let printed = replace_numbers_after(printed, "127.0.0.1:", |_| SHOWN_SERVER_PORT.into());
+    replace_version_after(&printed, "\"seconds\":", "\"seconds\":0.001")
 }
 
 /// Runs one "Try it" on a fresh server: returns the client's side and the
@@ -391,7 +433,8 @@ fn quoted(args: &[&str]) -> String {
     args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
-/// Puts the fixed ports and curl version in place of this run's.
+/// Puts the fixed ports, and the curl version, in place of this run's, in
+/// what a real curl and the server printed.
 fn normalise(text: &str, server_port: &str) -> String {
     let text = text
         .replace(
@@ -485,8 +528,10 @@ pub fn build_stages() -> Result<PathBuf> {
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
+    generated.extend(sources::pages()?);
     generated.extend(try_it()?);
     generated.extend(check_runs()?);
+    generated.extend(bench::tables()?);
     Ok(generated)
 }
 
@@ -575,7 +620,7 @@ fn includes(text: &str) -> Vec<&str> {
 }
 
 /// The Markdown files under `dir`, at any depth.
-fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
@@ -601,6 +646,15 @@ mod tests {
             normalise(text, "38211"),
             "Host: localhost:5000\nSocket established with 127.0.0.1:42702.\n\
              Listening on 127.0.0.1:5000\nUser-Agent: curl/7.88.1\r\n"
+        );
+    }
+
+    #[test]
+    fn stage_checks_own_user_agent_is_quoted_as_sent() {
+        let printed = r#"{"sent":"User-Agent: curl/7.69.1","seconds":0.0173} 127.0.0.1:38211"#;
+        assert_eq!(
+            normalise_check_run(printed),
+            r#"{"sent":"User-Agent: curl/7.69.1","seconds":0.001} 127.0.0.1:5000"#
         );
     }
 

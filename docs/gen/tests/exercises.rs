@@ -19,6 +19,10 @@
 //! 4. when the patch changes a file that has unit tests, runs the solved
 //!    stage's unit tests.
 //!
+//! The "make it faster" exercise of "How fast is it" changes no behaviour,
+//! so it has no checks of its own: its solution must build, pass the stage's
+//! unit tests and every check of the stage; the benchmark shows the rest.
+//!
 //! A last test checks the book's side: every exercise has its patch and its
 //! section in `docs/src/exercises/<stage>.md`, and every patch an exercise.
 //!
@@ -40,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use stage_check::{
-    Check, Exercise, Outcome, Server, Stage, all_exercises, conn, run_check, server,
+    Check, Exercise, Kind, Outcome, Server, Stage, all_exercises, conn, run_check, server,
 };
 
 /// The read timeout our HTTP servers run with here: short, so that the
@@ -67,6 +71,10 @@ fn main() {
         let name = format!("{}::{}", exercise.stage, exercise.name);
         trials.push(Trial::test(name, move || solve_and_check(stage, exercise)));
     }
+    trials.push(Trial::test(
+        format!("how-fast::{}", book_gen::bench::EXERCISE),
+        solve_the_speed_exercise,
+    ));
     libtest_mimic::run(&arguments, trials).exit()
 }
 
@@ -99,12 +107,14 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
             Outcome::Passed => {}
             Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
             Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
-            Outcome::Failed(failure) => problems.push(format!(
-                "{} fails on the solution:\n{}{}",
-                check.name,
-                failure.report(check.hint),
-                stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
-            )),
+            Outcome::Failed(failure) | Outcome::NotJudged { failure, .. } => {
+                problems.push(format!(
+                    "{} fails on the solution:\n{}{}",
+                    check.name,
+                    failure.report(check.hint),
+                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
+                ))
+            }
         }
     }
     drop(server);
@@ -112,7 +122,7 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
     let server = start(&unsolved, stage, &[])?;
     for check in exercise.checks {
         match checked(check, &server, stage) {
-            Outcome::Failed(_) => {}
+            Outcome::Failed(_) | Outcome::NotJudged { .. } => {}
             Outcome::Passed => problems.push(format!(
                 "{} passes on the unsolved stage: it does not test the exercise",
                 check.name
@@ -127,6 +137,57 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
     }
 }
 
+/// The "make it faster" exercise of "How fast is it": the same server, only
+/// faster. Its patch must apply and build, the solved parser must pass the
+/// stage's unit tests (the patch adds one), and the solved server every
+/// check of its stage. That it is faster, the benchmark shows, not a test.
+fn solve_the_speed_exercise() -> Result<(), Failed> {
+    let (stage_name, name) = (book_gen::bench::STAGE, book_gen::bench::EXERCISE);
+    let stage = Stage::from_name(stage_name).ok_or("no such stage")?;
+    let patch = speed_patch_path();
+    let solved = {
+        let _builds = lock_builds();
+        let solved = build(stage_name, Some((name, &patch)))?;
+        unit_tests(&solved)
+            .map_err(|error| format!("the solved stage's unit tests fail:\n{error}"))?;
+        solved
+    };
+    let server = start(&solved.binary, stage, &[])?;
+    let mut problems = Vec::new();
+    for check in stage_check::checks(stage) {
+        match checked(check, &server, stage) {
+            Outcome::Passed => {}
+            Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
+            Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
+            Outcome::Failed(failure) => problems.push(format!(
+                "{} fails on the solution:\n{}",
+                check.name,
+                failure.report(check.hint)
+            )),
+        }
+    }
+    let page = fs::read_to_string(workspace().join("docs/src/how-fast.md"))?;
+    let include = format!("{{{{#include ../exercises/{stage_name}/{name}.patch}}}}");
+    let tests = format!("cargo test -p {stage_name}");
+    for needed in [&include, &tests] {
+        if !page.contains(needed.as_str()) {
+            problems.push(format!("docs/src/how-fast.md has no {needed}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n\n").into())
+    }
+}
+
+fn speed_patch_path() -> PathBuf {
+    workspace()
+        .join("docs/exercises")
+        .join(book_gen::bench::STAGE)
+        .join(format!("{}.patch", book_gen::bench::EXERCISE))
+}
+
 /// The lock on [`BUILDS`], even if a test panicked while holding it.
 fn lock_builds() -> MutexGuard<'static, BTreeMap<&'static str, PathBuf>> {
     BUILDS
@@ -138,7 +199,7 @@ fn lock_builds() -> MutexGuard<'static, BTreeMap<&'static str, PathBuf>> {
 fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
     let mut command = Command::new(binary);
     command.args(["--port", "0"]).args(extra);
-    if stage == Stage::Http {
+    if stage.kind == Kind::Http {
         command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
     }
     Server::start(command).map_err(|error| format!("{}: {error}", binary.display()).into())
@@ -147,10 +208,10 @@ fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> 
 /// Runs `check` against `server`.
 fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
     let mut target = server.target();
-    if stage == Stage::Http {
+    if stage.kind == Kind::Http {
         target.read_timeout = Some(READ_TIMEOUT);
     }
-    run_check(check, &target)
+    run_check(check, &target).0
 }
 
 /// Whether `check` may be skipped: only a curl check, outside CI, on a
@@ -232,8 +293,8 @@ const WORKSPACE_LOCK: &str = "workspace.lock";
 /// Turns the copy of a stage in `root`, in `folder`, into a workspace of its
 /// own: a top manifest with the workspace's settings and dependencies, their
 /// paths made absolute; in the stage's manifest, paths to its neighbours made
-/// absolute, and no dev-dependencies (the unit tests need none, and the
-/// integration tests are not run here).
+/// absolute, and of its dev-dependencies only `common` (with the test helper
+/// the unit tests use; the integration tests are not run here).
 fn standalone(root: &Path, folder: &str) -> Result<(), Failed> {
     let here = workspace().display().to_string().replace('\\', "/");
     let top = fs::read_to_string(workspace().join("Cargo.toml"))?;
@@ -259,7 +320,8 @@ fn standalone(root: &Path, folder: &str) -> Result<(), Failed> {
         if line.starts_with('[') {
             in_dev_dependencies = line.trim() == "[dev-dependencies]";
         }
-        if !in_dev_dependencies {
+        let kept_dev = line.trim() == "[dev-dependencies]" || line.starts_with("common ");
+        if !in_dev_dependencies || kept_dev {
             kept.push(line.replace("path = \"../", &format!("path = \"{here}/")));
         }
     }
@@ -390,8 +452,12 @@ fn every_exercise_has_a_patch_and_a_page() -> Result<(), Failed> {
             "{{{{#include ../../exercises/{}/{name}.patch}}}}",
             exercise.stage
         );
+        // The commands a learner runs, from the workspace, without assuming
+        // where cargo puts its builds.
         let command = format!("--exercise {name}");
-        for needed in [include.as_str(), command.as_str()] {
+        let exec = format!("--exec \"cargo run -q -p {} --", exercise.stage);
+        let tests = format!("cargo test -p {}", exercise.stage);
+        for needed in [&include, &command, &exec, &tests] {
             if !section.contains(needed) {
                 problems.push(format!(
                     "{name}: its section (exercise {number}) has no {needed}"
@@ -409,7 +475,8 @@ fn every_exercise_has_a_patch_and_a_page() -> Result<(), Failed> {
         let stage = entry?.path();
         for patch in fs::read_dir(&stage)? {
             let patch = patch?.path();
-            let known = all_exercises().any(|(_, exercise)| patch_path(exercise) == patch);
+            let known = all_exercises().any(|(_, exercise)| patch_path(exercise) == patch)
+                || patch == speed_patch_path();
             if !known {
                 problems.push(format!("{} belongs to no exercise", patch.display()));
             }

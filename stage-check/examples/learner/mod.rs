@@ -1,12 +1,16 @@
 //! A learner's server, written the straightforward way, for the `broken-*`
-//! examples. Each of those is this server with one step done wrong, and a
-//! comment naming the flaw; everything else here passes every check, so that
-//! `stage-check` has one thing to find. (It is not a stage: the stages are
-//! the crates `part4-tcp-echo` and on. This is "someone else's server".)
+//! and `correct-*` examples. Each `broken-*` one is this server with one
+//! step done wrong, and a comment naming the flaw; everything else here
+//! passes every check, so that `stage-check` has one thing to find. Each
+//! `correct-*` one does a step differently from our stages, in a way HTTP
+//! allows, and must pass every check all the same. (It is not a stage: the
+//! stages are the crates `part4-tcp-echo` and on. This is "someone else's
+//! server".)
 //!
-//! The HTTP server reads a request in four steps, and each `broken-*`
-//! example swaps one of them out through [`Steps`]: receive bytes, tell
-//! whether the request is complete, answer a bad request, write a response.
+//! The HTTP server reads a request in steps, and each example swaps one of
+//! them out through [`Steps`]: receive bytes, tell whether the request is
+//! complete, answer a bad request, answer `Expect: 100-continue`, write a
+//! response.
 
 // Each example uses a part of this module; the rest is unused there.
 #![allow(dead_code)]
@@ -61,8 +65,19 @@ pub struct Steps {
     pub complete: fn(head_length: usize, content_length: usize, received: usize) -> bool,
     /// Answers a request that cannot be read, with `status` and `why`.
     pub refuse: fn(&Steps, &mut TcpStream, u16, &str) -> io::Result<()>,
+    /// Answers a client that sent `Expect: 100-continue` and waits before
+    /// it sends the body; says whether to read the body or stop there.
+    pub expect_continue: fn(&Steps, &mut TcpStream) -> io::Result<Then>,
     /// Writes a response.
     pub write_response: fn(&mut TcpStream, &Response) -> io::Result<()>,
+}
+
+/// What to do after answering `Expect: 100-continue`.
+pub enum Then {
+    /// Read the body, then answer the request.
+    ReadBody,
+    /// Nothing more: the final answer is sent.
+    Stop,
 }
 
 /// A response to write.
@@ -75,7 +90,7 @@ pub struct Response<'a> {
 
 impl Response<'_> {
     /// A response with `body` in full.
-    fn new(status: u16, body: &[u8]) -> Response<'_> {
+    pub fn new(status: u16, body: &[u8]) -> Response<'_> {
         Response {
             status,
             body,
@@ -89,6 +104,7 @@ pub const RIGHT: Steps = Steps {
     receive,
     complete,
     refuse,
+    expect_continue,
     write_response,
 };
 
@@ -162,8 +178,12 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
                 if parsed.content_length > MAX_BODY {
                     return (steps.write_response)(stream, &Response::new(413, b"Body too large."));
                 }
-                if parsed.expects_continue && received.len() < length + parsed.content_length {
-                    stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                let body_due = received.len() < length + parsed.content_length;
+                if parsed.expects_continue && body_due {
+                    match (steps.expect_continue)(steps, stream)? {
+                        Then::ReadBody => {}
+                        Then::Stop => return Ok(()),
+                    }
                 }
                 request = Some(parsed);
             }
@@ -173,12 +193,7 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
         };
         if (steps.complete)(length, request.content_length, received.len()) {
             println!("Received request completely.");
-            let page = Response {
-                status: 200,
-                body: PAGE,
-                head_only: request.method == "HEAD",
-            };
-            (steps.write_response)(stream, &page)?;
+            (steps.write_response)(stream, &page(request.method == "HEAD"))?;
             println!("Response sent.");
             return Ok(());
         }
@@ -201,11 +216,26 @@ fn complete(head_length: usize, content_length: usize, received: usize) -> bool 
     received >= head_length + content_length
 }
 
-fn refuse(steps: &Steps, stream: &mut TcpStream, status: u16, why: &str) -> io::Result<()> {
+pub fn refuse(steps: &Steps, stream: &mut TcpStream, status: u16, why: &str) -> io::Result<()> {
     (steps.write_response)(stream, &Response::new(status, why.as_bytes()))
 }
 
-fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
+/// The right answer to `Expect: 100-continue`: "go on, send the body".
+fn expect_continue(_: &Steps, stream: &mut TcpStream) -> io::Result<Then> {
+    stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    Ok(Then::ReadBody)
+}
+
+/// The page every request gets, as a response; only its head for `HEAD`.
+pub fn page(head_only: bool) -> Response<'static> {
+    Response {
+        status: 200,
+        body: PAGE,
+        head_only,
+    }
+}
+
+pub fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
     let head = format!(
         "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         response.status,
@@ -227,6 +257,7 @@ pub fn reason(status: u16) -> &'static str {
         408 => "Request Timeout",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
+        417 => "Expectation Failed",
         501 => "Not Implemented",
         _ => "Unknown",
     }
@@ -238,6 +269,10 @@ struct Head {
     content_length: usize,
     expects_continue: bool,
 }
+
+/// Why a request with both `Content-Length` and `Transfer-Encoding` is
+/// refused: the two could disagree on where it ends.
+pub const BOTH_LENGTHS: &str = "Content-Length and Transfer-Encoding together.";
 
 /// Reads a head, ended by its empty line, and logs its parts as the post
 /// does; a status and a reason when it is not a request we can serve.
@@ -260,6 +295,7 @@ fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
     };
     let mut lengths = Vec::new();
     let mut chunked = false;
+    let mut hosts = 0;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             return Err((400, "A header line is `Name: value`."));
@@ -272,13 +308,21 @@ fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
         match name.to_ascii_lowercase().as_str() {
             "content-length" => lengths.push(value.to_string()),
             "transfer-encoding" => chunked = true,
+            "host" => hosts += 1,
             "expect" => parsed.expects_continue = value.eq_ignore_ascii_case("100-continue"),
             _ => {}
         }
     }
+    // HTTP/1.1 requires exactly one Host (RFC 9112, section 3.2).
+    if hosts > 1 || (hosts == 0 && version == "HTTP/1.1") {
+        return Err((400, "One Host header, please."));
+    }
+    if !lengths.is_empty() && chunked {
+        return Err((400, BOTH_LENGTHS));
+    }
     if let Some(first) = lengths.first() {
         let digits = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
-        if !digits || lengths.iter().any(|other| other != first) || chunked {
+        if !digits || lengths.iter().any(|other| other != first) {
             return Err((400, "Bad Content-Length."));
         }
         parsed.content_length = first

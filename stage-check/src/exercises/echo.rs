@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use super::Exercise;
+use super::{EXERCISE_RULE, Exercise};
 use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
 use crate::echo::{echo, echo_and_read_log};
-use crate::{Check, Needs, Target};
+use crate::{Check, Needs, Rule, Target};
 
 /// How long a client that must wait its turn has to go unanswered.
 const WAITS_AT_LEAST: Duration = Duration::from_millis(500);
@@ -20,6 +20,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "quit_says_bye",
             proves: "the line `quit`, ended by \\n or \\r\\n, is answered `bye\\n` and the connection closed; other lines are still echoed",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 4,
             hint: "Compare the bytes received, line end trimmed, with b\"quit\"; then send b\"bye\\n\" and leave the loop (book: Part 4, exercise 1).",
             needs: Needs::Nothing,
             run: quit_says_bye,
@@ -37,6 +39,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "messages_counted_in_log",
             proves: "after three messages, the log says `Socket with <address> closed after 3 messages.`",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 4,
             hint: "Keep a count in a `let mut` before the loop, add one per message received, and put it in the last log line (book: Part 4, exercise 2).",
             needs: Needs::Log,
             run: messages_counted_in_log,
@@ -54,6 +58,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "max_clients_wait_their_turn",
             proves: "with --max-clients 1, a second client is not echoed while the first is connected, and is once the first leaves",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 4,
             hint: "Start the server with --max-clients 1. Before accepting a client, wait until fewer than N are being served; a client's thread gives its place back when it ends (book: Part 4, exercise 3).",
             needs: Needs::Nothing,
             run: max_clients_wait_their_turn,
@@ -91,6 +97,7 @@ fn messages_counted_in_log(target: &Target) -> Result<(), Failure> {
             expected: format!("the connection's log to end with: {expected}"),
             sent: messages.concat(),
             received: lines.join("\n").into_bytes(),
+            see: None,
         });
     }
     Ok(())

@@ -2,13 +2,13 @@
 
 use std::net::SocketAddr;
 
-use super::Exercise;
+use super::{EXERCISE_RULE, Exercise};
 use crate::conn::{Conn, Failure, IO_TIMEOUT};
 use crate::http::{
     BYTE_PAUSE, CURL_REQUEST, PAGE, WAIT_FOR_REST, at_once, exchange, exchange_in_pieces,
-    expect_body, expect_refusal, response, send_in_pieces,
+    expect_body, expect_refusal, response, response_to_head, send_in_pieces,
 };
-use crate::{Check, Needs, Target};
+use crate::{Check, Needs, Rule, Target};
 
 pub const EXERCISES: &[Exercise] = &[
     Exercise {
@@ -20,6 +20,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "not_found_for_other_paths",
             proves: "GET /missing gets 404 with a short text, HEAD /missing its head; /, /index.html and /?lang=en still get the page",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 5,
             hint: "Keep the url the parser reports, and pass it to send_response with the method; cut off a query string (`?…`) before comparing (book: Part 5, exercise 1).",
             needs: Needs::Nothing,
             run: not_found_for_other_paths,
@@ -34,6 +36,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "post_body_echoed",
             proves: "a POST gets its body back as the body of a 200, however the body arrives",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 5,
             hint: "Collect the pieces on_body gets into a Vec<u8>, and pass the whole body to send_response (book: Part 5, exercise 2).",
             needs: Needs::Nothing,
             run: post_body_echoed,
@@ -48,6 +52,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "method_not_allowed",
             proves: "DELETE and PUT get 405 with an Allow header naming GET, HEAD and POST",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 5,
             hint: "In Session::send_response, match on the method; a 405 must say in `Allow` which methods are answered (book: Part 5, second version, exercise 1).",
             needs: Needs::Nothing,
             run: method_not_allowed,
@@ -62,6 +68,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "request_counter_header",
             proves: "X-Request-Count goes up by one per page, and 50 requests from 10 clients at once get 50 different, consecutive numbers",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 5,
             hint: "Share one Arc<AtomicUsize> between every Session, and fetch_add(1) once per page: a read, then a separate write, loses counts (book: Part 5, second version, exercise 2).",
             needs: Needs::Nothing,
             run: request_counter_header,
@@ -76,6 +84,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "underscore_in_header_name_refused",
             proves: "X_Forwarded_For is answered 400, while X-Forwarded-For gets the page",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 6,
             hint: "HTTP allows `_`, so the parser must not refuse it: let the protocol note it in on_header, and the session answer 400 (book: Part 6, exercise 1).",
             needs: Needs::Nothing,
             run: underscore_in_header_name_refused,
@@ -90,6 +100,8 @@ pub const EXERCISES: &[Exercise] = &[
         checks: &[Check {
             name: "chunked_body_read",
             proves: "a chunked body (hex sizes, an extension, a trailer) is answered 200 once its last chunk and trailers are in; a size that is not hex gets 400, one over 1 MiB 413",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 6,
             hint: "After the head, read lines again: a chunk's size in hex, then that many bytes and CRLF, until size 0; then trailer lines until an empty one (book: Part 6, exercise 2).",
             needs: Needs::Nothing,
             run: chunked_body_read,
@@ -99,12 +111,12 @@ pub const EXERCISES: &[Exercise] = &[
 
 fn not_found_for_other_paths(target: &Target) -> Result<(), Failure> {
     let conn = exchange(target.addr, b"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n")?;
-    let answer = response(&conn, 404, false)?;
+    let answer = response(&conn, 404)?;
     if answer.body.is_empty() {
         return Err(conn.fail("a 404 with a short text saying what is wrong"));
     }
     let conn = exchange(target.addr, b"HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\n")?;
-    response(&conn, 404, true)?;
+    response_to_head(&conn, 404)?;
     for path in ["/", "/index.html", "/?lang=en"] {
         let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
         let conn = exchange(target.addr, request.as_bytes())?;
@@ -137,7 +149,7 @@ fn method_not_allowed(target: &Target) -> Result<(), Failure> {
         b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
     ] {
         let conn = exchange(target.addr, request)?;
-        let answer = response(&conn, 405, false)?;
+        let answer = response(&conn, 405)?;
         let allow = answer.header("Allow").unwrap_or_default();
         let allowed: Vec<&str> = allow.split(',').map(str::trim).collect();
         if !["GET", "HEAD", "POST"].iter().all(|m| allowed.contains(m)) {
@@ -182,7 +194,7 @@ fn request_counter_header(target: &Target) -> Result<(), Failure> {
 /// Asks for the page, and returns the number in its `X-Request-Count`.
 fn counted_request(addr: SocketAddr) -> Result<u64, Failure> {
     let conn = exchange(addr, CURL_REQUEST)?;
-    let answer = response(&conn, 200, false)?;
+    let answer = response(&conn, 200)?;
     answer
         .header("X-Request-Count")
         .and_then(|count| count.parse().ok())
@@ -199,7 +211,7 @@ fn underscore_in_header_name_refused(target: &Target) -> Result<(), Failure> {
         target.addr,
         b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n",
     )?;
-    response(&conn, 200, false).map(drop)
+    response(&conn, 200).map(drop)
 }
 
 fn chunked_body_read(target: &Target) -> Result<(), Failure> {
@@ -213,7 +225,7 @@ fn chunked_body_read(target: &Target) -> Result<(), Failure> {
     conn.expect_silence(WAIT_FOR_REST, "while the trailers are to come")?;
     conn.send(b"Checksum: 1\r\n\r\n")?;
     conn.read_to_close(IO_TIMEOUT)?;
-    response(&conn, 200, false)?;
+    response(&conn, 200)?;
     // Sizes are hex: A is ten bytes. Byte by byte, too.
     let request = [HEAD, b"A\r\n0123456789\r\n0\r\n\r\n"].concat();
     let pieces: Vec<&[u8]> = request.chunks(1).collect();
