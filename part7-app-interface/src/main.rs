@@ -179,7 +179,7 @@ impl Session {
             read_timeout,
             app,
             response_sent: false,
-            parser: HttpRequestParser::new(),
+            parser: HttpRequestParser::default(),
             request: HttpRequest::default(),
         }
     }

@@ -4,10 +4,10 @@
 //! against their own server with `cargo run -p stage-check`.
 
 fn main() {
+    // This package's own binary and name: `CARGO_PKG_NAME` is the name of
+    // the package being built, so the lines are the same in every stage.
     stage_check::run_as_tests(
-        // This package's own binary: `CARGO_PKG_NAME` is the name of the
-        // package being built, so the line is the same in every stage.
         env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))),
-        stage_check::Stage::Http,
+        env!("CARGO_PKG_NAME"),
     );
 }

@@ -594,7 +594,9 @@ fn body_with_content_length(target: &Target) -> Result<(), Failure> {
 
 fn answer_after_body(target: &Target) -> Result<(), Failure> {
     let mut conn = Conn::open(target.addr)?;
-    conn.send(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n01234")?;
+    // To /create, which the page's stages answer like any path, and the
+    // application's (part 7 on) route to a handler that takes a body.
+    conn.send(b"POST /create HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n01234")?;
     conn.expect_silence(
         WAIT_FOR_REST,
         "while 5 of the 10 body bytes are still to come",
@@ -937,7 +939,8 @@ fn curl_upload(target: &Target) -> Result<(), Failure> {
     let file = std::env::temp_dir().join(format!("stage-check-upload-{}", std::process::id()));
     std::fs::write(&file, vec![b'x'; 3000])
         .map_err(|error| Failure::new(format!("to write a file to upload, but: {error}")))?;
-    let url = format!("http://{}/", target.addr);
+    // /create, as for `answer_after_body`.
+    let url = format!("http://{}/create", target.addr);
     let upload = format!("@{}", file.display());
     // If no 100 Continue comes, curl waits 10 s before sending the body,
     // longer than --max-time 5 lets it run: the upload then fails.

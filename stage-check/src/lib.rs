@@ -35,6 +35,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+mod app;
 pub mod conn;
 mod echo;
 mod exercises;
@@ -98,6 +99,12 @@ pub const STAGES: &[Stage] = &[
         name: "part6-custom-parser",
         short: "part6",
         part: 6,
+        kind: Kind::Http,
+    },
+    Stage {
+        name: "part7-app-interface",
+        short: "part7",
+        part: 7,
         kind: Kind::Http,
     },
 ];
@@ -256,17 +263,18 @@ impl Check {
 /// [`Rules::Http`], only the checks of what HTTP requires.
 pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
     all_checks(stage.kind)
-        .iter()
+        .into_iter()
         .filter(|check| check.since <= stage.part)
         .filter(|check| rules == Rules::All || matches!(check.rule, Rule::Http(_)))
         .collect()
 }
 
-/// Every check of a kind of stage, whichever part introduces it.
-pub fn all_checks(kind: Kind) -> &'static [Check] {
+/// Every check of a kind of stage, whichever part introduces it: for HTTP,
+/// the server's checks, then those of the application it runs (part 7 on).
+pub fn all_checks(kind: Kind) -> Vec<&'static Check> {
     match kind {
-        Kind::Echo => echo::CHECKS,
-        Kind::Http => http::CHECKS,
+        Kind::Echo => echo::CHECKS.iter().collect(),
+        Kind::Http => http::CHECKS.iter().chain(app::CHECKS).collect(),
     }
 }
 
@@ -368,7 +376,8 @@ mod tests {
         let (five, six) = (checks(part5, Rules::All), checks(part6, Rules::All));
         assert!(five.iter().all(|check| check.since <= 5));
         assert!(six.len() > five.len(), "part 6 adds checks");
-        assert_eq!(six.len(), all_checks(Kind::Http).len());
+        let up_to_six = all_checks(Kind::Http).into_iter().filter(|c| c.since <= 6);
+        assert_eq!(six.len(), up_to_six.count());
         // In the same order: part 6's are placed among part 5's.
         let names = |list: &[&Check]| list.iter().map(|c| c.name).collect::<Vec<_>>();
         let six_of_five: Vec<&str> = names(&six)
@@ -401,7 +410,7 @@ mod tests {
     fn hints_send_a_learner_no_further_than_the_part_of_the_check() {
         let exercise_checks = exercises::all_exercises().flat_map(|(_, e)| e.checks);
         for check in all_checks(Kind::Echo)
-            .iter()
+            .into_iter()
             .chain(all_checks(Kind::Http))
             .chain(exercise_checks)
         {

@@ -34,11 +34,12 @@ pub mod links;
 pub mod sources;
 
 /// The stages, in series order.
-pub const STAGES: [&str; 4] = [
+pub const STAGES: [&str; 5] = [
     "part4-tcp-echo",
     "part5-http-httparse",
     "part5-oo-session",
     "part6-custom-parser",
+    "part7-app-interface",
 ];
 
 /// What the transcripts show in place of the ports of this run: the server's
@@ -149,6 +150,8 @@ fn entries(dir: &Path) -> Result<Vec<String>> {
 enum Client {
     /// Runs curl with these arguments, after `curl`, the URL last.
     Curl(&'static [&'static str]),
+    /// The same, with this path in the URL, such as `/create`.
+    CurlPath(&'static str, &'static [&'static str]),
     /// Types these lines into a TCP connection, as with `nc`, reading each
     /// echo before the next line.
     Typed(&'static [&'static str]),
@@ -207,11 +210,28 @@ const TRY_IT: &[TryIt] = &[
         name: "post-body",
         client: Client::Curl(&["-i", "-d", "abc=def"]),
     },
+    TryIt {
+        stage: "part7-app-interface",
+        name: "curl",
+        client: Client::Curl(&["-i"]),
+    },
+    TryIt {
+        stage: "part7-app-interface",
+        name: "create",
+        client: Client::CurlPath("/create", &["-i", "-d", "name=Ada"]),
+    },
+    TryIt {
+        stage: "part7-app-interface",
+        name: "not-found",
+        client: Client::CurlPath("/nothing-here", &["-i"]),
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
 pub fn try_it_needs_curl() -> bool {
-    TRY_IT.iter().any(|t| matches!(t.client, Client::Curl(_)))
+    TRY_IT
+        .iter()
+        .any(|t| matches!(t.client, Client::Curl(_) | Client::CurlPath(..)))
 }
 
 /// Every "Try it" transcript, run for real against the stages' binaries:
@@ -362,8 +382,12 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
     let server = Server::start(command)?;
     let addr = server.addr();
     let (shown_command, printed) = match try_it.client {
-        Client::Curl(args) => {
-            let url = format!("localhost:{}", addr.port());
+        Client::Curl(args) | Client::CurlPath(_, args) => {
+            let path = match try_it.client {
+                Client::CurlPath(path, _) => path,
+                _ => "",
+            };
+            let url = format!("localhost:{}{path}", addr.port());
             let output = Command::new("curl")
                 .args(["--silent", "--show-error", "--max-time", "5"])
                 .args(args)
@@ -373,7 +397,7 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
             if !output.status.success() {
                 bail!("curl failed: {}", String::from_utf8_lossy(&output.stderr));
             }
-            let shown = format!("curl {} localhost:{SHOWN_SERVER_PORT}", quoted(args));
+            let shown = format!("curl {} localhost:{SHOWN_SERVER_PORT}{path}", quoted(args));
             (
                 shown,
                 String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
