@@ -34,12 +34,13 @@ pub mod links;
 pub mod sources;
 
 /// The stages, in series order.
-pub const STAGES: [&str; 5] = [
+pub const STAGES: [&str; 6] = [
     "part4-tcp-echo",
     "part5-http-httparse",
     "part5-oo-session",
     "part6-custom-parser",
     "part7-app-interface",
+    "part8-web-framework",
 ];
 
 /// What the transcripts show in place of the ports of this run: the server's
@@ -225,6 +226,21 @@ const TRY_IT: &[TryIt] = &[
         name: "not-found",
         client: Client::CurlPath("/nothing-here", &["-i"]),
     },
+    TryIt {
+        stage: "part8-web-framework",
+        name: "query",
+        client: Client::CurlPath("/?name=J%C3%BCrgen+X&b", &["-i"]),
+    },
+    TryIt {
+        stage: "part8-web-framework",
+        name: "json",
+        client: Client::CurlPath("/some_json", &["-i", "-X", "POST"]),
+    },
+    TryIt {
+        stage: "part8-web-framework",
+        name: "method-not-allowed",
+        client: Client::CurlPath("/create", &["-i"]),
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
@@ -397,7 +413,12 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
             if !output.status.success() {
                 bail!("curl failed: {}", String::from_utf8_lossy(&output.stderr));
             }
-            let shown = format!("curl {} localhost:{SHOWN_SERVER_PORT}{path}", quoted(args));
+            // A URL with a query string is quoted, as a shell needs it.
+            let mut shown_url = format!("localhost:{SHOWN_SERVER_PORT}{path}");
+            if path.contains(['?', '&']) {
+                shown_url = format!("'{shown_url}'");
+            }
+            let shown = format!("curl {} {shown_url}", quoted(args));
             (
                 shown,
                 String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),

@@ -1,4 +1,4 @@
-//! The exercises of the HTTP stages (parts 5 to 7).
+//! The exercises of the HTTP stages (parts 5 to 8).
 
 use std::net::SocketAddr;
 
@@ -137,6 +137,38 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "Write fn logged(app: impl Application) -> impl Application returning a closure that notes the method and path, calls app, and logs the status; then run logged(app::app) (book: Part 7, exercise 2).",
             needs: Needs::Log,
             run: requests_logged_with_status,
+        }],
+    },
+    Exercise {
+        name: "path_parameter",
+        stage: "part8-web-framework",
+        task: "a route /hello/{name} takes the name from the path, percent-decoded",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "hello_by_path_parameter",
+            proves: "GET /hello/Ada gets `Hello, Ada!`, /hello/J%C3%BCrgen `Hello, Jürgen!`; /hello/ and /hello/a/b get 404, POST /hello/Ada 405",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 8,
+            hint: "Match the path against the pattern segment by segment; a `{name}` segment takes any non-empty one, decoded, into request.params (book: Part 8, exercise 1).",
+            needs: Needs::Nothing,
+            run: hello_by_path_parameter,
+        }],
+    },
+    Exercise {
+        name: "handler_errors",
+        stage: "part8-web-framework",
+        task: "POST /sum adds up the numbers of its body, or answers 400 saying which line is wrong",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "sum_or_bad_request",
+            proves: "POST /sum with 1, 2 and 39 on lines of their own gets 42; a line `x` gets 400 naming line 2; a body that is not UTF-8, 400",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 8,
+            hint: "Return Result<String, BadRequest> from the handler, use ? on each step, and give the framework impl IntoResponse for Result (book: Part 8, exercise 2).",
+            needs: Needs::Nothing,
+            run: sum_or_bad_request,
         }],
     },
 ];
@@ -316,4 +348,47 @@ fn requests_logged_with_status(target: &Target) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// `method path` with `body`, and the answer.
+fn ask(target: &Target, method: &str, path: &str, body: &[u8]) -> Result<Conn, Failure> {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    exchange(target.addr, &[head.as_bytes(), body].concat())
+}
+
+fn hello_by_path_parameter(target: &Target) -> Result<(), Failure> {
+    for (path, greeting) in [
+        ("/hello/Ada", "Hello, Ada!"),
+        ("/hello/J%C3%BCrgen", "Hello, Jürgen!"),
+    ] {
+        let conn = ask(target, "GET", path, b"")?;
+        let answer = response(&conn, 200)?;
+        if String::from_utf8_lossy(&answer.body).trim_end() != greeting {
+            return Err(conn.fail(format!("the text {greeting:?}")));
+        }
+    }
+    for path in ["/hello/", "/hello/a/b"] {
+        let conn = ask(target, "GET", path, b"")?;
+        response(&conn, 404)?;
+    }
+    let conn = ask(target, "POST", "/hello/Ada", b"")?;
+    response(&conn, 405).map(drop)
+}
+
+fn sum_or_bad_request(target: &Target) -> Result<(), Failure> {
+    let conn = ask(target, "POST", "/sum", b"1\n2\n39\n")?;
+    let answer = response(&conn, 200)?;
+    if String::from_utf8_lossy(&answer.body).trim() != "42" {
+        return Err(conn.fail("the sum, 42"));
+    }
+    let conn = ask(target, "POST", "/sum", b"1\nx\n")?;
+    let answer = response(&conn, 400)?;
+    if !String::from_utf8_lossy(&answer.body).contains("line 2") {
+        return Err(conn.fail("a 400 whose text names line 2"));
+    }
+    let conn = ask(target, "POST", "/sum", b"1\n\xff\n")?;
+    response(&conn, 400).map(drop)
 }
