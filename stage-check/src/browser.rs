@@ -372,11 +372,15 @@ mod tests {
         let all = [page.clone(), favicon.clone(), spare.clone()];
         assert_eq!(judge(&all), Ok(()));
         assert!(
-            judge(&[page.clone(), spare.clone()])
+            judge(&[page.clone(), spare])
                 .unwrap_err()
                 .contains("favicon")
         );
-        assert!(judge(&[favicon.clone()]).unwrap_err().contains("page"));
+        assert!(
+            judge(&[favicon.clone(), all[2].clone()])
+                .unwrap_err()
+                .contains("page")
+        );
         assert!(
             judge(&[page, favicon, refused])
                 .unwrap_err()
