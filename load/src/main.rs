@@ -211,7 +211,12 @@ fn names(contenders: &[Contender]) -> Vec<String> {
     names
 }
 
-fn push<K: PartialEq + Copy, T>(all: &mut Vec<(String, K, Vec<T>)>, name: &str, key: K, value: T) {
+pub(crate) fn push<K: PartialEq + Copy, T>(
+    all: &mut Vec<(String, K, Vec<T>)>,
+    name: &str,
+    key: K,
+    value: T,
+) {
     match all.iter_mut().find(|(n, k, _)| n == name && *k == key) {
         Some((_, _, values)) => values.push(value),
         None => all.push((name.to_string(), key, vec![value])),

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use crate::measure::{self, Idle, Load};
@@ -183,23 +184,30 @@ pub fn write(
     plot(
         &folder.join("requests.svg"),
         "Requests/s, one request per connection",
-        "connections at once",
+        (
+            "connections at once (logarithmic scale)",
+            (1.0..x_max(CONCURRENCY)).log_scale(),
+        ),
         "requests/s",
         &series(&results.load, CONCURRENCY, names, LOAD_FIGURES[0].of),
+        // Where the lines are not: the stages are slowest at one connection.
+        SeriesLabelPosition::LowerRight,
     )?;
     plot(
         &folder.join("idle-memory.svg"),
         "Memory (PSS) with idle connections open",
-        "idle connections",
-        "MiB",
+        ("idle connections", 0.0..x_max(IDLE)),
+        "memory (MiB)",
         &series(&results.idle, IDLE, names, IDLE_FIGURES[1].of),
+        SeriesLabelPosition::UpperLeft,
     )?;
     plot(
         &folder.join("idle-latency.svg"),
         "A fresh request's time with idle connections open",
-        "idle connections",
-        "ms",
+        ("idle connections", 0.0..x_max(IDLE)),
+        "fresh request (ms)",
         &series(&results.idle, IDLE, names, IDLE_FIGURES[2].of),
+        SeriesLabelPosition::UpperLeft,
     )?;
     Ok(())
 }
@@ -222,17 +230,32 @@ fn series<K: PartialEq + Copy + Into<f64>, T>(
         .collect()
 }
 
-/// One line per server, on a logarithmic x axis that starts at zero on y.
-fn plot(
+/// The lines' colours, nginx's first: Okabe and Ito's palette, which
+/// readers with any kind of colour blindness tell apart.
+const COLORS: &[(u8, u8, u8)] = &[
+    (0, 0, 0),
+    (0, 114, 178),
+    (230, 159, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (213, 94, 0),
+    (86, 180, 233),
+];
+
+/// One line per server, with its points marked, the y axis from zero.
+fn plot<X>(
     path: &Path,
     caption: &str,
-    x_label: &str,
+    (x_label, x_range): (&str, X),
     y_label: &str,
     series: &[(String, Vec<(f64, f64)>)],
-) -> anyhow::Result<()> {
+    legend: SeriesLabelPosition,
+) -> anyhow::Result<()>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
     let points = || series.iter().flat_map(|(_, points)| points.iter());
-    let x_min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
-    let x_max = points().map(|p| p.0).fold(0.0, f64::max);
     let y_max = points().map(|p| p.1).fold(0.0, f64::max) * 1.1;
     let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
         let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
@@ -242,16 +265,17 @@ fn plot(
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d((x_min..x_max).log_scale(), 0.0..y_max.max(1e-9))?;
+            .build_cartesian_2d(x_range, 0.0..y_max.max(1e-9))?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
             .x_desc(x_label)
             .y_desc(y_label)
             .x_label_formatter(&|x| number(*x, 0))
             .y_label_formatter(&|y| number(*y, if y_max < 10.0 { 2 } else { 0 }))
             .draw()?;
-        for (i, (name, points)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+        for ((name, points), &(r, g, b)) in series.iter().zip(COLORS.iter().cycle()) {
+            let color = RGBColor(r, g, b);
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),
@@ -265,7 +289,7 @@ fn plot(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(legend)
             .border_style(BLACK)
             .background_style(WHITE.mix(0.9))
             .draw()?;
@@ -275,6 +299,11 @@ fn plot(
     draw()
         .map_err(|error| anyhow::anyhow!("{error}"))
         .with_context(|| format!("cannot draw {}", path.display()))
+}
+
+/// The end of an x axis that shows every case, with a little room to spare.
+fn x_max<K: Copy + Into<f64>>(cases: &[K]) -> f64 {
+    cases.iter().map(|&case| case.into()).fold(0.0, f64::max) * 1.05
 }
 
 /// The processor and the system, for the book's "measured on".
@@ -305,5 +334,100 @@ fn tools() -> String {
     match nginx {
         Some(nginx) => format!("{wrk} and {nginx}"),
         None => wrk,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(number(12345.6, 0), "12,346");
+        assert_eq!(number(999.0, 0), "999");
+        assert_eq!(number(1000.0, 0), "1,000");
+        assert_eq!(number(0.1234, 3), "0.123");
+        assert_eq!(number(1234567.891, 1), "1,234,567.9");
+    }
+
+    #[test]
+    fn each_cell_is_a_median_with_its_ratios() {
+        let load = |requests_per_second| Load {
+            requests_per_second,
+            ..Load::default()
+        };
+        let mut results = Results::default();
+        for (name, rounds) in [
+            (NGINX, [1000.0, 3000.0, 2000.0]),
+            (BASELINE, [500.0, 400.0, 600.0]),
+        ] {
+            for &c in CONCURRENCY {
+                for r in rounds {
+                    crate::push(&mut results.load, name, c, load(r));
+                }
+            }
+        }
+        let names = [NGINX.to_string(), BASELINE.to_string()];
+        let table = table(&results, &names);
+        assert!(
+            table.contains("| 50 | nginx | 2,000 (1.00×, 4.00×) |"),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!("| 50 | {BASELINE} | 500 (0.25×, 1.00×) |")),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_plots_are_drawn() {
+        let folder = std::env::temp_dir().join(format!("load-plots-{}", std::process::id()));
+        let mut results = Results::default();
+        for (i, name) in [NGINX, BASELINE].iter().enumerate() {
+            for &c in CONCURRENCY {
+                let requests_per_second = 1000.0 * (i + 1) as f64 + c as f64;
+                crate::push(
+                    &mut results.load,
+                    name,
+                    c,
+                    Load {
+                        requests_per_second,
+                        ..Load::default()
+                    },
+                );
+            }
+            for &idle in IDLE {
+                let memory_mib = 5.0 + (i as f64) * idle as f64 / 100.0;
+                crate::push(
+                    &mut results.idle,
+                    name,
+                    idle,
+                    Idle {
+                        memory_mib,
+                        threads: 1,
+                        fresh_ms: 0.1,
+                    },
+                );
+            }
+        }
+        let names = [NGINX.to_string(), BASELINE.to_string()];
+        write(&folder, &results, &names, "table").unwrap();
+        for file in [
+            "figures.md",
+            "requests.svg",
+            "idle-memory.svg",
+            "idle-latency.svg",
+        ] {
+            let text = std::fs::read_to_string(folder.join(file)).unwrap();
+            assert!(
+                text.contains(if file.ends_with(".svg") {
+                    NGINX
+                } else {
+                    "table"
+                }),
+                "{file}"
+            );
+        }
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }
