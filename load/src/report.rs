@@ -190,8 +190,6 @@ pub fn write(
         ),
         "requests/s",
         &series(&results.load, CONCURRENCY, names, LOAD_FIGURES[0].of),
-        // Where the lines are not: the stages are slowest at one connection.
-        SeriesLabelPosition::LowerRight,
     )?;
     plot(
         &folder.join("idle-memory.svg"),
@@ -199,7 +197,6 @@ pub fn write(
         ("idle connections", 0.0..x_max(IDLE)),
         "memory (MiB)",
         &series(&results.idle, IDLE, names, IDLE_FIGURES[1].of),
-        SeriesLabelPosition::UpperLeft,
     )?;
     plot(
         &folder.join("idle-latency.svg"),
@@ -207,7 +204,6 @@ pub fn write(
         ("idle connections", 0.0..x_max(IDLE)),
         "fresh request (ms)",
         &series(&results.idle, IDLE, names, IDLE_FIGURES[2].of),
-        SeriesLabelPosition::UpperLeft,
     )?;
     Ok(())
 }
@@ -249,14 +245,14 @@ fn plot<X>(
     (x_label, x_range): (&str, X),
     y_label: &str,
     series: &[(String, Vec<(f64, f64)>)],
-    legend: SeriesLabelPosition,
 ) -> anyhow::Result<()>
 where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
     let points = || series.iter().flat_map(|(_, points)| points.iter());
-    let y_max = points().map(|p| p.1).fold(0.0, f64::max) * 1.1;
+    // Room above the highest point for the legend, so that it hides none.
+    let y_max = points().map(|p| p.1).fold(0.0, f64::max) * 1.45;
     let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
         let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -289,7 +285,7 @@ where
         }
         chart
             .configure_series_labels()
-            .position(legend)
+            .position(SeriesLabelPosition::UpperRight)
             .border_style(BLACK)
             .background_style(WHITE.mix(0.9))
             .draw()?;
@@ -318,7 +314,7 @@ fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!(
-        "{cores} cores of an {model} (Linux {}), shared with other work",
+        "{cores} cores of an {model} (Linux {})",
         kernel.trim()
     )
 }
