@@ -164,7 +164,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("round {} of {}", round + 1, plan.rounds);
         // Each round starts with a different server, so that none is always
         // the one measured right after another's load.
-        contenders.rotate_left(if round == 0 { 0 } else { 1 });
+        if round > 0 {
+            contenders.rotate_left(1);
+        }
         for &connections in CONCURRENCY {
             for contender in &contenders {
                 let load = measure::load(contender, connections, &plan, &script)?;

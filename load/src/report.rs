@@ -313,10 +313,7 @@ fn machine() -> String {
         .unwrap_or("an unknown processor");
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!(
-        "{cores} cores of an {model} (Linux {})",
-        kernel.trim()
-    )
+    format!("{cores} cores of an {model} (Linux {})", kernel.trim())
 }
 
 /// The versions of wrk and nginx.
