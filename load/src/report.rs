@@ -344,6 +344,31 @@ mod tests {
     }
 
     #[test]
+    fn a_socket_error_or_an_answer_not_2xx_is_a_problem() {
+        let good = Load {
+            requests: 10,
+            ..Load::default()
+        };
+        let mut results = Results::default();
+        crate::push(&mut results.load, NGINX, 1, good);
+        assert!(problems(&results).is_empty());
+        for bad in [
+            Load {
+                socket_errors: 1,
+                ..good
+            },
+            Load { not_2xx: 1, ..good },
+            Load {
+                requests: 0,
+                ..good
+            },
+        ] {
+            crate::push(&mut results.load, BASELINE, 10, bad);
+        }
+        assert_eq!(problems(&results).len(), 3);
+    }
+
+    #[test]
     fn each_cell_is_a_median_with_its_ratios() {
         let load = |requests_per_second| Load {
             requests_per_second,
