@@ -203,6 +203,8 @@ impl Browser {
                 // Root (as in CI's containers) cannot use Chromium's sandbox.
                 "--no-sandbox",
                 "--disable-gpu",
+                // Containers often have a small /dev/shm, too small for it.
+                "--disable-dev-shm-usage",
                 // HTTP over TCP only, as our stages speak it.
                 "--disable-quic",
                 // A fresh profile, and no traffic of Chromium's own.
