@@ -35,6 +35,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+mod browser;
 pub mod conn;
 mod echo;
 mod exercises;
