@@ -277,7 +277,7 @@ fn nginx(workspace: &Path) -> anyhow::Result<Option<stage_check::Server>> {
     // server's processes, counted and measured, are nginx's alone.
     // The quotes keep a folder name with spaces in one piece.
     let command_line = format!("exec '{}'", workspace.join("servers/nginx.sh").display());
-    let server = stage_check::Server::exec(&command_line, Duration::from_secs(10))
+    let server = stage_check::Server::exec(&command_line, None, Duration::from_secs(10))
         .context("cannot start nginx")?;
     Ok(Some(server))
 }

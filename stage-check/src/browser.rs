@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use serde_json::{Value, json};
 
-use crate::{Server, Stage};
+use crate::{Kind, Server, Stage};
 
 /// The read timeout the stage runs with here: the spare connection is
 /// answered `408` after this long, if the browser is still open by then.
@@ -48,7 +48,7 @@ const INSTALL: &str = "apt-get install chromium";
 /// The browser test of `program`, for an HTTP stage's tests; `None` for
 /// other stages. Ignored when Chromium is missing, unless in CI.
 pub fn trial(program: &'static str, stage: Stage) -> Option<Trial> {
-    if stage != Stage::Http || !cfg!(unix) {
+    if stage.kind != Kind::Http || !cfg!(unix) {
         return None;
     }
     let name = "program::page_loads_in_chromium";

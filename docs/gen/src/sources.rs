@@ -107,11 +107,7 @@ fn block(path: &str, up: &str) -> String {
     // A fence longer than any run of backticks in the file, so that a
     // Markdown file's own code blocks cannot end it (CommonMark's rule).
     let text = fs::read_to_string(workspace_root().join(path)).unwrap_or_default();
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}{language}\n{{{{#include {up}{path}}}}}\n{fence}\n")
 }
