@@ -84,6 +84,7 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
             move || quiet_logs_nothing_per_connection(program, stage),
         ));
     }
+    trials.extend(crate::browser::trial(program, stage));
     libtest_mimic::run(&arguments, trials).exit()
 }
 

@@ -36,6 +36,7 @@ use std::thread;
 use std::time::Duration;
 
 mod app;
+mod browser;
 pub mod conn;
 mod echo;
 mod exercises;

@@ -1,0 +1,285 @@
+//! The measurements: wrk's load, and idle connections held open.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::{Contender, Plan};
+
+/// How long one connection or one fresh request may take before it counts
+/// as a failure; and how long a server may take to take in, or let go of,
+/// a batch of idle connections.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// How many idle connections are opened at a time.
+const BATCH: usize = 100;
+
+/// What wrk measured in one run against one server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Load {
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+    /// Socket errors: connect, read, write, and requests over wrk's timeout.
+    pub socket_errors: u64,
+    /// Answers whose status was not 2xx.
+    pub not_2xx: u64,
+}
+
+impl fmt::Display for Load {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:.0} requests/s, p50 {:.3} ms, p99 {:.3} ms ({} requests, {} socket errors, {} not 2xx)",
+            self.requests_per_second,
+            self.p50_ms,
+            self.p99_ms,
+            self.requests,
+            self.socket_errors,
+            self.not_2xx
+        )
+    }
+}
+
+/// What we saw of a server while it held idle connections.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Idle {
+    pub threads: u64,
+    /// The memory of the server's processes, as their proportional set size
+    /// (PSS): the pages they hold in memory, with those they share (such as
+    /// the C library's code) divided among the processes that share them.
+    /// For one process it is close to its resident size (RSS); for nginx's
+    /// two, it does not count their common pages twice.
+    pub memory_mib: f64,
+    /// The median time of a fresh request: connect, send, read to the close.
+    pub fresh_ms: f64,
+}
+
+impl fmt::Display for Idle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} threads, {:.1} MiB, fresh request {:.3} ms",
+            self.threads, self.memory_mib, self.fresh_ms
+        )
+    }
+}
+
+/// wrk's version line, which also proves it runs.
+pub fn wrk_version() -> anyhow::Result<String> {
+    // wrk prints its version with its usage, on standard output, and exits 1.
+    let output = Command::new("wrk").arg("--version").output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().next().unwrap_or_default();
+    Ok(line.split(" Copyright").next().unwrap_or(line).to_string())
+}
+
+/// Raises this process's limit of open files to at least `needed`, as far
+/// as the system's hard limit allows.
+pub fn raise_open_files_limit(needed: usize) -> anyhow::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    let needed = needed as u64;
+    if soft >= needed {
+        return Ok(());
+    }
+    if hard < needed {
+        bail!("the limit of open files is {hard}, and {needed} are needed: raise it (ulimit -Hn)");
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, needed, hard)?;
+    Ok(())
+}
+
+/// Runs wrk against `contender` with `connections` at once.
+pub fn load(
+    contender: &Contender,
+    connections: u32,
+    plan: &Plan,
+    script: &Path,
+) -> anyhow::Result<Load> {
+    let url = format!("http://{}/", contender.server.addr());
+    let output = Command::new("wrk")
+        // One thread of wrk: it keeps up, and leaves the other core to the
+        // server.
+        .args(["--threads", "1", "--timeout", "5s"])
+        .arg(format!("--connections={connections}"))
+        .arg(format!("--duration={}s", plan.seconds))
+        .arg("--script")
+        .arg(script)
+        .arg(&url)
+        .env(
+            "LOAD_EVERY_STATUS",
+            if plan.every_status { "1" } else { "0" },
+        )
+        .output()
+        .context("cannot run wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let Some(json) = text.lines().find_map(|line| line.strip_prefix("LOAD ")) else {
+        bail!(
+            "wrk against {url} printed no figures: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let figures: serde_json::Value = serde_json::from_str(json)?;
+    let count = |name: &str| figures[name].as_u64().unwrap_or(0);
+    let requests = count("requests");
+    let seconds = count("duration_us") as f64 / 1e6;
+    Ok(Load {
+        requests_per_second: requests as f64 / seconds.max(1e-9),
+        p50_ms: count("p50_us") as f64 / 1e3,
+        p99_ms: count("p99_us") as f64 / 1e3,
+        requests,
+        socket_errors: count("connect") + count("read") + count("write") + count("timeout"),
+        not_2xx: count("not_2xx"),
+    })
+}
+
+/// Holds `count` idle connections to `contender` open, and measures it
+/// meanwhile.
+pub fn idle(contender: &Contender, count: u32, plan: &Plan) -> anyhow::Result<Idle> {
+    let server = &contender.server;
+    let count = count as usize;
+    let before = open_files(server.pid());
+    let mut held = Vec::with_capacity(count);
+    while held.len() < count {
+        // In batches smaller than the stages' accept queue (128 connections,
+        // see their `serve_forever`), each taken in before the next: a full
+        // queue drops a new connection, which its client retries a second
+        // later. What is measured here is holding connections, not that.
+        for _ in 0..BATCH.min(count - held.len()) {
+            let conn = TcpStream::connect_timeout(&server.addr(), DEADLINE).with_context(|| {
+                format!("{} took no connection {}", contender.name, held.len() + 1)
+            })?;
+            held.push(conn);
+        }
+        // Connected is not yet accepted: wait until the server holds them.
+        wait_until(&contender.name, || {
+            open_files(server.pid()) >= before + held.len()
+        })?;
+    }
+    let (threads, memory_kib) = (threads(server.pid()), memory(server.pid()));
+    let mut times = Vec::with_capacity(plan.fresh_requests);
+    for _ in 0..plan.fresh_requests {
+        times.push(fresh_request(contender)?);
+    }
+    drop(held);
+    // The server lets go of them before the next measurement.
+    wait_until(&contender.name, || open_files(server.pid()) <= before)?;
+    Ok(Idle {
+        threads,
+        memory_mib: memory_kib as f64 / 1024.0,
+        fresh_ms: median(&mut times),
+    })
+}
+
+/// One request on a new connection, timed from the connect to the close.
+fn fresh_request(contender: &Contender) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let mut conn = TcpStream::connect_timeout(&contender.server.addr(), DEADLINE)?;
+    conn.set_read_timeout(Some(DEADLINE))?;
+    conn.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer)?;
+    let elapsed = start.elapsed();
+    if !answer.starts_with(b"HTTP/1.1 200 ") {
+        bail!(
+            "{} answered a fresh request with {:?}",
+            contender.name,
+            String::from_utf8_lossy(&answer[..answer.len().min(40)])
+        );
+    }
+    Ok(elapsed.as_secs_f64() * 1e3)
+}
+
+/// Polls `done` every few milliseconds until it holds, for at most [`DEADLINE`].
+fn wait_until(name: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        if Instant::now() > deadline {
+            bail!("{name} did not take in, or let go of, its idle connections within {DEADLINE:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// The median of `values` (which it sorts).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// A process and its descendants (nginx's master process and its worker),
+/// from Linux's `/proc`.
+fn family(pid: u32) -> Vec<u32> {
+    let mut family = vec![pid];
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return family;
+    };
+    let parents: Vec<(u32, u32)> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+            // After the name in brackets: the state, then the parent's id.
+            let after_name = &stat[stat.rfind(')')? + 2..];
+            let parent = after_name.split(' ').nth(1)?.parse().ok()?;
+            Some((child, parent))
+        })
+        .collect();
+    let mut i = 0;
+    while i < family.len() {
+        let parent = family[i];
+        family.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    family
+}
+
+/// How many files (sockets among them) a server's processes hold open.
+fn open_files(pid: u32) -> usize {
+    family(pid)
+        .iter()
+        .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/fd")).ok())
+        .map(|fds| fds.count())
+        .sum()
+}
+
+/// A number field of a `/proc` file summed over a server's processes, such
+/// as `Threads:` in `status`.
+fn sum_field(pid: u32, file: &str, field: &str) -> u64 {
+    family(pid)
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok())
+        .filter_map(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// How many threads a server's processes run.
+fn threads(pid: u32) -> u64 {
+    sum_field(pid, "status", "Threads:")
+}
+
+/// The proportional set size of a server's processes, in KiB.
+fn memory(pid: u32) -> u64 {
+    sum_field(pid, "smaps_rollup", "Pss:")
+}
