@@ -73,6 +73,9 @@ pub struct Stage {
     /// The part of the series, 4 for `part4-tcp-echo`.
     pub part: u8,
     pub kind: Kind,
+    /// Where an HTTP stage serves the post's page: `/` until part 7's
+    /// application, `/index.html` in part 8's. (The echo stage has none.)
+    pub page: &'static str,
     /// Checks of earlier parts that this stage's lesson changes on purpose,
     /// each with why: left out of its run. (Part 8's `GET /` answers the
     /// query it got, no longer the page.)
@@ -87,6 +90,7 @@ pub const STAGES: &[Stage] = &[
         short: "part4",
         part: 4,
         kind: Kind::Echo,
+        page: "",
         retires: &[],
     },
     Stage {
@@ -94,6 +98,7 @@ pub const STAGES: &[Stage] = &[
         short: "part5",
         part: 5,
         kind: Kind::Http,
+        page: "/",
         retires: &[],
     },
     Stage {
@@ -101,6 +106,7 @@ pub const STAGES: &[Stage] = &[
         short: "part5",
         part: 5,
         kind: Kind::Http,
+        page: "/",
         retires: &[],
     },
     Stage {
@@ -108,6 +114,7 @@ pub const STAGES: &[Stage] = &[
         short: "part6",
         part: 6,
         kind: Kind::Http,
+        page: "/",
         retires: &[],
     },
     Stage {
@@ -115,6 +122,7 @@ pub const STAGES: &[Stage] = &[
         short: "part7",
         part: 7,
         kind: Kind::Http,
+        page: "/",
         retires: &[],
     },
     Stage {
@@ -122,6 +130,7 @@ pub const STAGES: &[Stage] = &[
         short: "part8",
         part: 8,
         kind: Kind::Http,
+        page: "/index.html",
         retires: &[
             (
                 "hello_world_page",
