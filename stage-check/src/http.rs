@@ -805,7 +805,8 @@ fn transfer_encoding_alone(target: &Target) -> Result<(), Failure> {
 }
 
 /// The head of a request with a chunked body.
-const CHUNKED_HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+const CHUNKED_HEAD: &[u8] =
+    b"POST /create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
 
 fn head_too_large(target: &Target) -> Result<(), Failure> {
     let request = format!(
