@@ -48,6 +48,8 @@ const STAGES: &[&str] = &[
     "part5-http-httparse",
     "part5-oo-session",
     "part6-custom-parser",
+    "part7-app-interface",
+    "part8-web-framework",
 ];
 
 /// The stage every figure is also compared with: the first HTTP stage.
