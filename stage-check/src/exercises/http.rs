@@ -128,7 +128,10 @@ pub const EXERCISES: &[Exercise] = &[
         stage: "part7-app-interface",
         task: "an application that wraps another one logs each request's method, path and status",
         server_args: &[],
-        changes: &[],
+        changes: &[(
+            "transcript",
+            "the log gains the line this exercise adds, one per request",
+        )],
         checks: &[Check {
             name: "requests_logged_with_status",
             proves: "after GET /nothing-here and POST /create, the log says `Answered GET /nothing-here with 404.` and `Answered POST /create with 200.`",
