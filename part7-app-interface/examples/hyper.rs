@@ -6,7 +6,7 @@
 //! same `http` types, so all it takes is to collect the body and call `app`.
 //!
 //! ```text
-//! cargo run -p part7-app-interface --example hyper
+//! cargo run -p part7-app-interface --example part7-hyper
 //! curl -i localhost:5000/create -d 'name=Ada'
 //! ```
 //!

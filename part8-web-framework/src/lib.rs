@@ -6,7 +6,7 @@
 //! [`Protocol`](common::parser::Protocol) on it: then the session can own
 //! the request that the callbacks fill in (see `main.rs`). The application
 //! interface, which the server and the applications share, is in
-//! [`application`].
+//! [`application`], and the web framework built on it in [`framework`].
 //!
 //! # How it works
 //!

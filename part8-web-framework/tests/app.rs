@@ -31,7 +31,7 @@ fn hyper_server() -> Option<Server> {
         .and_then(|deps| deps.parent())
         .expect("the test binary is in target/<profile>/deps")
         .join("examples");
-    let program = examples.join("hyper");
+    let program = examples.join("part8-hyper");
     if !program.exists() {
         let why = format!("{} is not built: run `cargo test`", program.display());
         assert!(std::env::var_os("CI").is_none(), "{why}");

@@ -232,7 +232,7 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
         text("expected"),
         "no answer yet, while 5 of the 10 body bytes are still to come"
     );
-    assert!(text("sent").starts_with("b\"POST / HTTP/1.1\\r\\n"));
+    assert!(text("sent").starts_with("b\"POST /create HTTP/1.1\\r\\n"));
     assert!(text("received").starts_with("b\"HTTP/1.1 200 OK"));
     assert!(text("hint").contains("Content-Length"));
     assert!(failed["proves"].is_string() && failed["seconds"].is_number());
