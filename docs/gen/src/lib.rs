@@ -33,15 +33,10 @@ pub mod bench;
 pub mod links;
 pub mod sources;
 
-/// The stages, in series order.
-pub const STAGES: [&str; 6] = [
-    "part4-tcp-echo",
-    "part5-http-httparse",
-    "part5-oo-session",
-    "part6-custom-parser",
-    "part7-app-interface",
-    "part8-web-framework",
-];
+/// The stages' crate names, in series order: stage-check's list.
+pub fn stages() -> Vec<&'static str> {
+    stage_check::STAGES.iter().map(|stage| stage.name).collect()
+}
 
 /// What the transcripts show in place of the ports of this run: the server's
 /// port as in the post (5000), and one client port for every client.
@@ -73,7 +68,7 @@ pub struct Generated {
 /// The diff from each stage to the next, one file per stage that has a
 /// stage before it: `diffs/<stage>.diff`.
 pub fn diffs() -> Result<Vec<Generated>> {
-    STAGES
+    stages()
         .windows(2)
         .map(|pair| {
             Ok(Generated {
@@ -557,7 +552,7 @@ pub fn build_stages() -> Result<PathBuf> {
         "-p",
         "stage-check",
     ]);
-    for stage in STAGES {
+    for stage in stages() {
         build.args(["-p", stage]);
     }
     if dir.ends_with("release") {
