@@ -21,25 +21,14 @@
 /// Clients such as curl wait up to a second for it before sending a large body.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// The canonical reason phrase of a status code (RFC 9110), like Python's
-/// `http.HTTPStatus(code).phrase`. Unknown codes get an empty phrase, which
-/// HTTP allows.
+/// The canonical reason phrase of a status code, like Python's
+/// `http.HTTPStatus(code).phrase`, from the `http` crate's table. Unknown
+/// codes get an empty phrase, which HTTP allows: clients go by the code.
 pub fn reason_phrase(status_code: u16) -> &'static str {
-    match status_code {
-        100 => "Continue",
-        200 => "OK",
-        204 => "No Content",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        _ => "",
-    }
+    http::StatusCode::from_u16(status_code)
+        .ok()
+        .and_then(|status| status.canonical_reason())
+        .unwrap_or("")
 }
 
 /// The first line of a response, such as `HTTP/1.1 200 OK\r\n`.
@@ -60,7 +49,9 @@ pub fn format_headers(headers: &[(&str, &str)]) -> Vec<u8> {
 /// `Connection: close`, the empty line, the body.
 pub fn make_response(status_code: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut response = make_response_head(status_code, headers, body.len());
-    response.extend_from_slice(body);
+    if has_body(status_code) {
+        response.extend_from_slice(body);
+    }
     response
 }
 
@@ -75,13 +66,20 @@ pub fn make_response_head(
     let mut response = create_status_line(status_code);
     response.extend(format_headers(headers));
     // Always sent, 0 included: without it a client can only find the end of
-    // the body by waiting for the connection to close.
-    response.extend(format_headers(&[
-        ("Content-Length", &content_length),
-        ("Connection", "close"),
-    ]));
+    // the body by waiting for the connection to close. Except where there
+    // is no body to frame, and HTTP forbids it (RFC 9110, section 8.6).
+    if has_body(status_code) {
+        response.extend(format_headers(&[("Content-Length", &content_length)]));
+    }
+    response.extend(format_headers(&[("Connection", "close")]));
     response.extend_from_slice(b"\r\n");
     response
+}
+
+/// Whether a response with this status has a body: all but `1xx` (interim
+/// answers) and `204 No Content` (RFC 9110, sections 15.2 and 15.3.5).
+fn has_body(status_code: u16) -> bool {
+    !(100..200).contains(&status_code) && status_code != 204
 }
 // ANCHOR_END: make_response
 
@@ -115,10 +113,19 @@ mod tests {
 
     #[test]
     fn an_empty_body_still_ends_the_header_block() {
-        let response = make_response(204, &[], b"");
+        let response = make_response(200, &[], b"");
         assert_eq!(
             response,
-            b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn no_content_has_no_length_and_no_body() {
+        let response = make_response(204, &[], b"ignored");
+        assert_eq!(
+            response,
+            b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
         );
     }
 

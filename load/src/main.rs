@@ -42,13 +42,15 @@ mod report;
 
 use measure::{Idle, Load};
 
-/// The HTTP stages, by package name: adding a stage to the benchmark is
-/// adding its line here.
-const STAGES: &[&str] = &[
-    "part5-http-httparse",
-    "part5-oo-session",
-    "part6-custom-parser",
-];
+/// The HTTP stages, by package name, in series order: stage-check's list, so
+/// that a stage added there is measured here too.
+fn stages() -> Vec<&'static str> {
+    stage_check::STAGES
+        .iter()
+        .filter(|stage| stage.kind == stage_check::Kind::Http)
+        .map(|stage| stage.name)
+        .collect()
+}
 
 /// The stage every figure is also compared with: the first HTTP stage.
 const BASELINE: &str = "part5-http-httparse";
@@ -146,7 +148,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         }),
         None => eprintln!("nginx is not installed (apt-get install nginx-light): no ratios to it"),
     }
-    for (name, program) in STAGES.iter().zip(&programs) {
+    for (name, program) in stages().into_iter().zip(&programs) {
         let mut command = Command::new(program);
         command.args(["--port", "0", "--quiet", "--read-timeout"]);
         command.arg(READ_TIMEOUT.as_secs().to_string());
@@ -209,7 +211,8 @@ fn run(args: Args) -> anyhow::Result<()> {
 /// The servers' names in the order of the figures: nginx, then the stages.
 fn names(contenders: &[Contender]) -> Vec<String> {
     let mut names: Vec<String> = contenders.iter().map(|c| c.name.clone()).collect();
-    names.sort_by_key(|name| (name != NGINX, STAGES.iter().position(|stage| stage == name)));
+    let order = stages();
+    names.sort_by_key(|name| (name != NGINX, order.iter().position(|stage| stage == name)));
     names
 }
 
@@ -226,8 +229,9 @@ pub(crate) fn push<K: PartialEq + Copy, T>(
 }
 
 /// Builds the stages in release mode, and returns their programs' paths,
-/// in the order of [`STAGES`], as cargo reports them.
+/// in the order of [`stages`], as cargo reports them.
 fn build_stages() -> anyhow::Result<Vec<PathBuf>> {
+    let stages = stages();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.args([
@@ -235,7 +239,7 @@ fn build_stages() -> anyhow::Result<Vec<PathBuf>> {
         "--release",
         "--message-format=json-render-diagnostics",
     ]);
-    for stage in STAGES {
+    for stage in &stages {
         command.args(["-p", stage]);
     }
     let output = command
@@ -245,14 +249,14 @@ fn build_stages() -> anyhow::Result<Vec<PathBuf>> {
     if !output.status.success() {
         bail!("the stages did not build");
     }
-    let mut programs = vec![None; STAGES.len()];
+    let mut programs = vec![None; stages.len()];
     for line in output.stdout.split(|&b| b == b'\n') {
         let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
             continue;
         };
         let name = message["target"]["name"].as_str().unwrap_or_default();
         if let (Some(i), Some(path)) = (
-            STAGES.iter().position(|stage| *stage == name),
+            stages.iter().position(|stage| *stage == name),
             message["executable"].as_str(),
         ) {
             programs[i] = Some(PathBuf::from(path));
@@ -260,7 +264,7 @@ fn build_stages() -> anyhow::Result<Vec<PathBuf>> {
     }
     programs
         .into_iter()
-        .zip(STAGES)
+        .zip(stages)
         .map(|(path, stage)| path.with_context(|| format!("cargo built no program for {stage}")))
         .collect()
 }
@@ -280,4 +284,15 @@ fn nginx(workspace: &Path) -> anyhow::Result<Option<stage_check::Server>> {
     let server = stage_check::Server::exec(&command_line, None, Duration::from_secs(10))
         .context("cannot start nginx")?;
     Ok(Some(server))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_baseline_is_the_first_http_stage() {
+        assert_eq!(stages().first(), Some(&BASELINE));
+        assert!(!stages().contains(&"part4-tcp-echo"));
+    }
 }

@@ -53,7 +53,9 @@ pub fn trial(program: &'static str, stage: Stage) -> Option<Trial> {
     }
     let name = "program::page_loads_in_chromium";
     let trial = match chromium() {
-        Some(chromium) => Trial::test(name, move || page_loads_in_chromium(program, &chromium)),
+        Some(chromium) => Trial::test(name, move || {
+            page_loads_in_chromium(program, stage.page, &chromium)
+        }),
         None if std::env::var_os("CI").is_some() => Trial::test(name, || {
             Err(format!("Chromium is not installed; CI must install it: {INSTALL}").into())
         }),
@@ -79,12 +81,12 @@ fn chromium() -> Option<String> {
 }
 
 /// Loads the stage's page in Chromium, then reads the stage's log.
-fn page_loads_in_chromium(program: &str, chromium: &str) -> Result<(), Failed> {
+fn page_loads_in_chromium(program: &str, page_path: &str, chromium: &str) -> Result<(), Failed> {
     let mut command = Command::new(program);
     command.args(["--port", "0", "--read-timeout"]);
     command.arg(READ_TIMEOUT.as_secs().to_string());
     let server = Server::start(command)?;
-    let url = format!("http://{}/", server.addr());
+    let url = format!("http://{}{page_path}", server.addr());
 
     let mut browser = Browser::start(chromium)?;
     let page = browser.open(&url)?;
@@ -124,7 +126,7 @@ fn page_loads_in_chromium(program: &str, chromium: &str) -> Result<(), Failed> {
         })?;
         connections.push(lines);
     }
-    judge(&connections).map_err(|why| {
+    judge(&connections, page_path).map_err(|why| {
         let shown: Vec<String> = connections.iter().map(|c| c.join("\n    ")).collect();
         format!(
             "{why}; the log, a connection at a time:\n    {}",
@@ -137,15 +139,17 @@ fn page_loads_in_chromium(program: &str, chromium: &str) -> Result<(), Failed> {
 /// What the log must show, one list of lines per connection: the page and the
 /// favicon each answered, and no refusal but the `408` of a connection on
 /// which the browser sent nothing.
-fn judge(connections: &[Vec<String>]) -> Result<(), String> {
+fn judge(connections: &[Vec<String>], page_path: &str) -> Result<(), String> {
     let answered = |url: &str| {
         let asked = format!("Received url: b'{url}'");
         connections
             .iter()
             .any(|lines| lines.contains(&asked) && lines.iter().any(|l| l == "Response sent."))
     };
-    if !answered("/") {
-        return Err("the page (/) answered: `Response sent.` on its connection".into());
+    if !answered(page_path) {
+        return Err(format!(
+            "the page ({page_path}) answered: `Response sent.` on its connection"
+        ));
     }
     if !answered("/favicon.ico") {
         return Err("/favicon.ico answered: `Response sent.` on its connection".into());
@@ -372,19 +376,19 @@ mod tests {
              Socket with 127.0.0.1:4 closed.",
         );
         let all = [page.clone(), favicon.clone(), spare.clone()];
-        assert_eq!(judge(&all), Ok(()));
+        assert_eq!(judge(&all, "/"), Ok(()));
         assert!(
-            judge(&[page.clone(), spare])
+            judge(&[page.clone(), spare], "/")
                 .unwrap_err()
                 .contains("favicon")
         );
         assert!(
-            judge(&[favicon.clone(), all[2].clone()])
+            judge(&[favicon.clone(), all[2].clone()], "/")
                 .unwrap_err()
                 .contains("page")
         );
         assert!(
-            judge(&[page, favicon, refused])
+            judge(&[page, favicon, refused], "/")
                 .unwrap_err()
                 .contains("400")
         );

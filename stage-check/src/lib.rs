@@ -35,6 +35,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+mod app;
 mod browser;
 pub mod conn;
 mod echo;
@@ -72,6 +73,13 @@ pub struct Stage {
     /// The part of the series, 4 for `part4-tcp-echo`.
     pub part: u8,
     pub kind: Kind,
+    /// Where an HTTP stage serves the post's page: `/` until part 7's
+    /// application, `/index.html` in part 8's. (The echo stage has none.)
+    pub page: &'static str,
+    /// Checks of earlier parts that this stage's lesson changes on purpose,
+    /// each with why: left out of its run. (Part 8's `GET /` answers the
+    /// query it got, no longer the page.)
+    pub retires: &'static [(&'static str, &'static str)],
 }
 
 /// Every stage, in the series' order. A new stage is one more line here,
@@ -82,24 +90,54 @@ pub const STAGES: &[Stage] = &[
         short: "part4",
         part: 4,
         kind: Kind::Echo,
+        page: "",
+        retires: &[],
     },
     Stage {
         name: "part5-http-httparse",
         short: "part5",
         part: 5,
         kind: Kind::Http,
+        page: "/",
+        retires: &[],
     },
     Stage {
         name: "part5-oo-session",
         short: "part5",
         part: 5,
         kind: Kind::Http,
+        page: "/",
+        retires: &[],
     },
     Stage {
         name: "part6-custom-parser",
         short: "part6",
         part: 6,
         kind: Kind::Http,
+        page: "/",
+        retires: &[],
+    },
+    Stage {
+        name: "part7-app-interface",
+        short: "part7",
+        part: 7,
+        kind: Kind::Http,
+        page: "/",
+        retires: &[],
+    },
+    Stage {
+        name: "part8-web-framework",
+        short: "part8",
+        part: 8,
+        kind: Kind::Http,
+        page: "/index.html",
+        retires: &[
+            (
+                "hello_world_page",
+                "GET / answers the query it got; the page is at /index.html (see media_types)",
+            ),
+            ("curl", "GET / answers the query it got, not the page"),
+        ],
     },
 ];
 
@@ -256,18 +294,20 @@ impl Check {
 /// to the most advanced, those of later parts left out. With
 /// [`Rules::Http`], only the checks of what HTTP requires.
 pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
+    let retired = |check: &&Check| stage.retires.iter().any(|(name, _)| *name == check.name);
     all_checks(stage.kind)
-        .iter()
-        .filter(|check| check.since <= stage.part)
+        .into_iter()
+        .filter(|check| check.since <= stage.part && !retired(check))
         .filter(|check| rules == Rules::All || matches!(check.rule, Rule::Http(_)))
         .collect()
 }
 
-/// Every check of a kind of stage, whichever part introduces it.
-pub fn all_checks(kind: Kind) -> &'static [Check] {
+/// Every check of a kind of stage, whichever part introduces it: for HTTP,
+/// the server's checks, then those of the application it runs (part 7 on).
+pub fn all_checks(kind: Kind) -> Vec<&'static Check> {
     match kind {
-        Kind::Echo => echo::CHECKS,
-        Kind::Http => http::CHECKS,
+        Kind::Echo => echo::CHECKS.iter().collect(),
+        Kind::Http => http::CHECKS.iter().chain(app::CHECKS).collect(),
     }
 }
 
@@ -369,7 +409,8 @@ mod tests {
         let (five, six) = (checks(part5, Rules::All), checks(part6, Rules::All));
         assert!(five.iter().all(|check| check.since <= 5));
         assert!(six.len() > five.len(), "part 6 adds checks");
-        assert_eq!(six.len(), all_checks(Kind::Http).len());
+        let up_to_six = all_checks(Kind::Http).into_iter().filter(|c| c.since <= 6);
+        assert_eq!(six.len(), up_to_six.count());
         // In the same order: part 6's are placed among part 5's.
         let names = |list: &[&Check]| list.iter().map(|c| c.name).collect::<Vec<_>>();
         let six_of_five: Vec<&str> = names(&six)
@@ -402,7 +443,7 @@ mod tests {
     fn hints_send_a_learner_no_further_than_the_part_of_the_check() {
         let exercise_checks = exercises::all_exercises().flat_map(|(_, e)| e.checks);
         for check in all_checks(Kind::Echo)
-            .iter()
+            .into_iter()
             .chain(all_checks(Kind::Http))
             .chain(exercise_checks)
         {

@@ -254,6 +254,12 @@ fn select(stage: Stage, exercise: Option<&Exercise>, args: &Args) -> Vec<&'stati
 /// exercise, what it needs and leaves out; for a whole stage, its exercises.
 fn list(stage: Stage, exercise: Option<&Exercise>, selected: &[&Check], args: &Args) {
     print_checks(selected, "");
+    if !stage.retires.is_empty() && args.only.is_empty() {
+        println!("\nLeft out, as this stage changes them on purpose:");
+        for (check, why) in stage.retires {
+            println!("  {check}: {why}");
+        }
+    }
     if let Some(exercise) = exercise {
         if !exercise.server_args.is_empty() {
             println!(

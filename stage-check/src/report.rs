@@ -181,7 +181,7 @@ mod tests {
 
     fn verdict<'a>(outcome: &'a Outcome, server_said: Vec<String>) -> Verdict<'a> {
         Verdict {
-            check: &all_checks(Kind::Echo)[0],
+            check: all_checks(Kind::Echo)[0],
             outcome,
             took: Duration::from_millis(1234),
             server_said,

@@ -232,7 +232,7 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
         text("expected"),
         "no answer yet, while 5 of the 10 body bytes are still to come"
     );
-    assert!(text("sent").starts_with("b\"POST / HTTP/1.1\\r\\n"));
+    assert!(text("sent").starts_with("b\"POST /create HTTP/1.1\\r\\n"));
     assert!(text("received").starts_with("b\"HTTP/1.1 200 OK"));
     assert!(text("hint").contains("Content-Length"));
     assert!(failed["proves"].is_string() && failed["seconds"].is_number());
@@ -493,6 +493,47 @@ fn real_servers_pass_what_http_requires_and_break_named_stage_rules() {
             assert_eq!(all.check(check)["kind"], "stage", "{check}");
         }
     }
+}
+
+/// Part 8's demo application written with Flask, and served by gunicorn
+/// (`servers/flask_app.py`): it does all HTTP requires, and passes every check
+/// of the application, those of parts 7 and 8, which are written so that a
+/// learner's own framework, in any language, can be held to them.
+#[test]
+fn a_flask_application_passes_what_http_requires_and_the_application_checks() {
+    let found = Command::new("python3")
+        .args(["-c", "import flask, gunicorn"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        let why =
+            "Flask and gunicorn are not installed: pip install flask gunicorn (CI installs them)";
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("not run: {why}");
+        return;
+    }
+    let servers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../servers");
+    let server = format!(
+        "python3 -m gunicorn --workers 4 --chdir '{}' --bind 127.0.0.1:{{port}} flask_app:app",
+        servers.display()
+    );
+    let http = run(&[
+        "part8", "--exec", &server, "--rules", "http", "--format", "json",
+    ]);
+    assert_eq!(not_passed(&http), [], "--rules http");
+    assert_eq!(http.code, Some(0));
+    let application: Vec<&str> = stage_check::all_checks(stage_check::Kind::Http)
+        .into_iter()
+        .filter(|check| check.since >= 7)
+        .map(|check| check.name)
+        .collect();
+    let mut args = vec!["part8", "--exec", &server, "--format", "json"];
+    for check in &application {
+        args.extend(["--only", check]);
+    }
+    let checked = run(&args);
+    assert_eq!(checked.json().len(), application.len());
+    assert_eq!(not_passed(&checked), [], "the application's checks");
 }
 
 #[test]

@@ -33,13 +33,10 @@ pub mod bench;
 pub mod links;
 pub mod sources;
 
-/// The stages, in series order.
-pub const STAGES: [&str; 4] = [
-    "part4-tcp-echo",
-    "part5-http-httparse",
-    "part5-oo-session",
-    "part6-custom-parser",
-];
+/// The stages' crate names, in series order: stage-check's list.
+pub fn stages() -> Vec<&'static str> {
+    stage_check::STAGES.iter().map(|stage| stage.name).collect()
+}
 
 /// What the transcripts show in place of the ports of this run: the server's
 /// port as in the post (5000), and one client port for every client.
@@ -71,7 +68,7 @@ pub struct Generated {
 /// The diff from each stage to the next, one file per stage that has a
 /// stage before it: `diffs/<stage>.diff`.
 pub fn diffs() -> Result<Vec<Generated>> {
-    STAGES
+    stages()
         .windows(2)
         .map(|pair| {
             Ok(Generated {
@@ -149,6 +146,8 @@ fn entries(dir: &Path) -> Result<Vec<String>> {
 enum Client {
     /// Runs curl with these arguments, after `curl`, the URL last.
     Curl(&'static [&'static str]),
+    /// The same, with this path in the URL, such as `/create`.
+    CurlPath(&'static str, &'static [&'static str]),
     /// Types these lines into a TCP connection, as with `nc`, reading each
     /// echo before the next line.
     Typed(&'static [&'static str]),
@@ -207,11 +206,43 @@ const TRY_IT: &[TryIt] = &[
         name: "post-body",
         client: Client::Curl(&["-i", "-d", "abc=def"]),
     },
+    TryIt {
+        stage: "part7-app-interface",
+        name: "curl",
+        client: Client::Curl(&["-i"]),
+    },
+    TryIt {
+        stage: "part7-app-interface",
+        name: "create",
+        client: Client::CurlPath("/create", &["-i", "-d", "name=Ada"]),
+    },
+    TryIt {
+        stage: "part7-app-interface",
+        name: "not-found",
+        client: Client::CurlPath("/nothing-here", &["-i"]),
+    },
+    TryIt {
+        stage: "part8-web-framework",
+        name: "query",
+        client: Client::CurlPath("/?name=J%C3%BCrgen+X&b", &["-i"]),
+    },
+    TryIt {
+        stage: "part8-web-framework",
+        name: "json",
+        client: Client::CurlPath("/some_json", &["-i", "-X", "POST"]),
+    },
+    TryIt {
+        stage: "part8-web-framework",
+        name: "method-not-allowed",
+        client: Client::CurlPath("/create", &["-i"]),
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
 pub fn try_it_needs_curl() -> bool {
-    TRY_IT.iter().any(|t| matches!(t.client, Client::Curl(_)))
+    TRY_IT
+        .iter()
+        .any(|t| matches!(t.client, Client::Curl(_) | Client::CurlPath(..)))
 }
 
 /// Every "Try it" transcript, run for real against the stages' binaries:
@@ -362,8 +393,12 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
     let server = Server::start(command)?;
     let addr = server.addr();
     let (shown_command, printed) = match try_it.client {
-        Client::Curl(args) => {
-            let url = format!("localhost:{}", addr.port());
+        Client::Curl(args) | Client::CurlPath(_, args) => {
+            let path = match try_it.client {
+                Client::CurlPath(path, _) => path,
+                _ => "",
+            };
+            let url = format!("localhost:{}{path}", addr.port());
             let output = Command::new("curl")
                 .args(["--silent", "--show-error", "--max-time", "5"])
                 .args(args)
@@ -373,7 +408,12 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
             if !output.status.success() {
                 bail!("curl failed: {}", String::from_utf8_lossy(&output.stderr));
             }
-            let shown = format!("curl {} localhost:{SHOWN_SERVER_PORT}", quoted(args));
+            // A URL with a query string is quoted, as a shell needs it.
+            let mut shown_url = format!("localhost:{SHOWN_SERVER_PORT}{path}");
+            if path.contains(['?', '&']) {
+                shown_url = format!("'{shown_url}'");
+            }
+            let shown = format!("curl {} {shown_url}", quoted(args));
             (
                 shown,
                 String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
@@ -512,7 +552,7 @@ pub fn build_stages() -> Result<PathBuf> {
         "-p",
         "stage-check",
     ]);
-    for stage in STAGES {
+    for stage in stages() {
         build.args(["-p", stage]);
     }
     if dir.ends_with("release") {

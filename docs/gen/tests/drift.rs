@@ -10,7 +10,7 @@ use std::path::PathBuf;
 fn out_of_date(drifted: &[String]) -> String {
     // The diffs, the transcripts and the source pages follow the stages'
     // code; a stage changed for an exercise changes them too.
-    let stages: Vec<&str> = book_gen::STAGES
+    let stages: Vec<&str> = book_gen::stages()
         .into_iter()
         .filter(|stage| drifted.iter().any(|path| path.contains(stage)))
         .collect();

@@ -1,4 +1,4 @@
-//! The exercises of the HTTP stages (parts 5 and 6).
+//! The exercises of the HTTP stages (parts 5 to 8).
 
 use std::net::SocketAddr;
 
@@ -105,6 +105,73 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "After the head, read lines again: a chunk's size in hex, then that many bytes and CRLF, until size 0; then trailer lines until an empty one (book: Part 6, exercise 2).",
             needs: Needs::Nothing,
             run: chunked_body_read,
+        }],
+    },
+    Exercise {
+        name: "echo_query",
+        stage: "part7-app-interface",
+        task: "GET /echo answers the query string as it came, as text/plain",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "echo_answers_its_query",
+            proves: "GET /echo?a=1&b=%20 gets `a=1&b=%20` and a line end as text/plain, GET /echo an empty line, HEAD /echo its head; the other routes stay",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 7,
+            hint: "In app, route (GET or HEAD, \"/echo\") to an answer made of request.uri().query(), which is None without a `?` (book: Part 7, exercise 1).",
+            needs: Needs::Nothing,
+            run: echo_answers_its_query,
+        }],
+    },
+    Exercise {
+        name: "logged_requests",
+        stage: "part7-app-interface",
+        task: "an application that wraps another one logs each request's method, path and status",
+        server_args: &[],
+        changes: &[(
+            "transcript",
+            "the log gains the line this exercise adds, one per request",
+        )],
+        checks: &[Check {
+            name: "requests_logged_with_status",
+            proves: "after GET /nothing-here and POST /create, the log says `Answered GET /nothing-here with 404.` and `Answered POST /create with 200.`",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 7,
+            hint: "Write fn logged(app: impl Application) -> impl Application returning a closure that notes the method and path, calls app, and logs the status; then run logged(app::app) (book: Part 7, exercise 2).",
+            needs: Needs::Log,
+            run: requests_logged_with_status,
+        }],
+    },
+    Exercise {
+        name: "path_parameter",
+        stage: "part8-web-framework",
+        task: "a route /hello/{name} takes the name from the path, percent-decoded",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "hello_by_path_parameter",
+            proves: "GET /hello/Ada gets `Hello, Ada!`, /hello/J%C3%BCrgen `Hello, Jürgen!`; /hello/ and /hello/a/b get 404, POST /hello/Ada 405",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 8,
+            hint: "Match the path against the pattern segment by segment; a `{name}` segment takes any non-empty one, decoded, into request.params (book: Part 8, exercise 1).",
+            needs: Needs::Nothing,
+            run: hello_by_path_parameter,
+        }],
+    },
+    Exercise {
+        name: "handler_errors",
+        stage: "part8-web-framework",
+        task: "POST /sum adds up the numbers of its body, or answers 400 saying which line is wrong",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "sum_or_bad_request",
+            proves: "POST /sum with 1, 2 and 39 on lines of their own gets 42; a line `x` gets 400 naming line 2; a body that is not UTF-8, 400",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 8,
+            hint: "Return Result<String, BadRequest> from the handler, use ? on each step, and give the framework impl IntoResponse for Result (book: Part 8, exercise 2).",
+            needs: Needs::Nothing,
+            run: sum_or_bad_request,
         }],
     },
 ];
@@ -233,4 +300,98 @@ fn chunked_body_read(target: &Target) -> Result<(), Failure> {
     expect_refusal(target, &[HEAD, b"zz\r\nabc\r\n0\r\n\r\n"].concat(), 400)?;
     // 200000 in hex is 2 MiB.
     expect_refusal(target, &[HEAD, b"200000\r\n"].concat(), 413)
+}
+
+fn echo_answers_its_query(target: &Target) -> Result<(), Failure> {
+    for (target_path, expected) in [("/echo?a=1&b=%20", "a=1&b=%20\n"), ("/echo", "\n")] {
+        let request = format!("GET {target_path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let conn = exchange(target.addr, request.as_bytes())?;
+        let answer = response(&conn, 200)?;
+        if answer.body != expected.as_bytes() {
+            return Err(conn.fail(format!("the body {:?}", expected)));
+        }
+        let media_type = answer.header("Content-Type").unwrap_or_default();
+        if !media_type.starts_with("text/plain") {
+            return Err(conn.fail(format!("Content-Type: text/plain, not {media_type:?}")));
+        }
+    }
+    let conn = exchange(target.addr, b"HEAD /echo?a=1 HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    response_to_head(&conn, 200)?;
+    // The application's other routes are still there.
+    let conn = exchange(target.addr, CURL_REQUEST)?;
+    expect_body(&conn, PAGE)
+}
+
+fn requests_logged_with_status(target: &Target) -> Result<(), Failure> {
+    let Some(log) = &target.log else {
+        return Err(Failure::new("the server's log"));
+    };
+    let requests: [(&[u8], &str); 2] = [
+        (
+            b"GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n",
+            "Answered GET /nothing-here with 404.",
+        ),
+        (
+            b"POST /create HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+            "Answered POST /create with 200.",
+        ),
+    ];
+    for (request, line) in requests {
+        exchange(target.addr, request)?;
+        let logged = log.wait_for(IO_TIMEOUT, |lines| {
+            lines.iter().any(|logged| logged == line).then_some(())
+        });
+        if logged.is_none() {
+            return Err(Failure {
+                expected: format!("the line `{line}` in the server's log"),
+                sent: request.to_vec(),
+                received: log.tail(crate::server::SHOWN_LINES).join("\n").into_bytes(),
+                see: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `method path` with `body`, and the answer.
+fn ask(target: &Target, method: &str, path: &str, body: &[u8]) -> Result<Conn, Failure> {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    exchange(target.addr, &[head.as_bytes(), body].concat())
+}
+
+fn hello_by_path_parameter(target: &Target) -> Result<(), Failure> {
+    for (path, greeting) in [
+        ("/hello/Ada", "Hello, Ada!"),
+        ("/hello/J%C3%BCrgen", "Hello, Jürgen!"),
+    ] {
+        let conn = ask(target, "GET", path, b"")?;
+        let answer = response(&conn, 200)?;
+        if String::from_utf8_lossy(&answer.body).trim_end() != greeting {
+            return Err(conn.fail(format!("the text {greeting:?}")));
+        }
+    }
+    for path in ["/hello/", "/hello/a/b"] {
+        let conn = ask(target, "GET", path, b"")?;
+        response(&conn, 404)?;
+    }
+    let conn = ask(target, "POST", "/hello/Ada", b"")?;
+    response(&conn, 405).map(drop)
+}
+
+fn sum_or_bad_request(target: &Target) -> Result<(), Failure> {
+    let conn = ask(target, "POST", "/sum", b"1\n2\n39\n")?;
+    let answer = response(&conn, 200)?;
+    if String::from_utf8_lossy(&answer.body).trim() != "42" {
+        return Err(conn.fail("the sum, 42"));
+    }
+    let conn = ask(target, "POST", "/sum", b"1\nx\n")?;
+    let answer = response(&conn, 400)?;
+    if !String::from_utf8_lossy(&answer.body).contains("line 2") {
+        return Err(conn.fail("a 400 whose text names line 2"));
+    }
+    let conn = ask(target, "POST", "/sum", b"1\n\xff\n")?;
+    response(&conn, 400).map(drop)
 }
