@@ -1,5 +1,6 @@
 //! Tests of the server's side of the interface, with applications the demo
-//! does not have: one that panics, one that frames its answers wrongly.
+//! does not have: one that panics, one that frames its answers wrongly, one
+//! that never sees a request the `http` types refuse.
 //! Each runs the real `serve_forever` on a port of its own, over real sockets.
 
 use std::io::{Read, Write};
@@ -73,4 +74,16 @@ fn the_server_frames_the_answer_whatever_the_application_says() {
          \r\n\
          four"
     );
+}
+
+#[test]
+fn a_target_the_http_types_refuse_is_answered_400() {
+    let addr = serve(|_: Request<Vec<u8>>| Response::new(b"never".to_vec()));
+    // Our parser lets the bytes through; `http::Uri` finds no URI in them.
+    let answer = exchange(addr, b"GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer:?}"
+    );
+    assert!(!answer.ends_with("never"), "{answer:?}");
 }
