@@ -100,23 +100,8 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
         (solved, unsolved)
     };
 
-    let mut problems = Vec::new();
     let server = start(&solved.binary, stage, exercise.server_args)?;
-    for check in exercise.full_checks(stage) {
-        match checked(check, &server, stage) {
-            Outcome::Passed => {}
-            Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
-            Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
-            Outcome::Failed(failure) | Outcome::NotJudged { failure, .. } => {
-                problems.push(format!(
-                    "{} fails on the solution:\n{}{}",
-                    check.name,
-                    failure.report(check.hint),
-                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
-                ))
-            }
-        }
-    }
+    let mut problems = all_pass(&exercise.full_checks(stage), &server, stage);
     drop(server);
 
     let server = start(&unsolved, stage, &[])?;
@@ -137,6 +122,28 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
     }
 }
 
+/// Runs `checks` against a solved stage's `server`: what is wrong, if
+/// anything, with what each failure showed and what the server said.
+fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec<String> {
+    let mut problems = Vec::new();
+    for &check in checks {
+        match checked(check, server, stage) {
+            Outcome::Passed => {}
+            Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
+            Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
+            Outcome::Failed(failure) | Outcome::NotJudged { failure, .. } => {
+                problems.push(format!(
+                    "{} fails on the solution:\n{}{}",
+                    check.name,
+                    failure.report(check.hint),
+                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
+                ))
+            }
+        }
+    }
+    problems
+}
+
 /// The "make it faster" exercise of "How fast is it": the same server, only
 /// faster. Its patch must apply and build, the solved parser must pass the
 /// stage's unit tests (the patch adds one), and the solved server every
@@ -153,21 +160,8 @@ fn solve_the_speed_exercise() -> Result<(), Failed> {
         solved
     };
     let server = start(&solved.binary, stage, &[])?;
-    let mut problems = Vec::new();
-    for check in stage_check::checks(stage, stage_check::Rules::All) {
-        match checked(check, &server, stage) {
-            Outcome::Passed => {}
-            Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
-            Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
-            Outcome::Failed(failure) | Outcome::NotJudged { failure, .. } => {
-                problems.push(format!(
-                    "{} fails on the solution:\n{}",
-                    check.name,
-                    failure.report(check.hint)
-                ))
-            }
-        }
-    }
+    let checks = stage_check::checks(stage, stage_check::Rules::All);
+    let mut problems = all_pass(&checks, &server, stage);
     let page = fs::read_to_string(workspace().join("docs/src/how-fast.md"))?;
     let include = format!("{{{{#include ../exercises/{stage_name}/{name}.patch}}}}");
     let tests = format!("cargo test -p {stage_name}");
