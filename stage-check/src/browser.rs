@@ -29,11 +29,8 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use serde_json::{Value, json};
 
+use crate::harness::TEST_READ_TIMEOUT;
 use crate::{Kind, Server, Stage};
-
-/// The read timeout the stage runs with here: the spare connection is
-/// answered `408` after this long, if the browser is still open by then.
-const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long the browser may take to start, to load the page, and to ask
 /// for the favicon; and how long the stage may take to log a connection.
@@ -83,8 +80,10 @@ fn chromium() -> Option<String> {
 /// Loads the stage's page in Chromium, then reads the stage's log.
 fn page_loads_in_chromium(program: &str, page_path: &str, chromium: &str) -> Result<(), Failed> {
     let mut command = Command::new(program);
+    // The spare connection is answered `408` after the read timeout, if the
+    // browser is still open by then.
     command.args(["--port", "0", "--read-timeout"]);
-    command.arg(READ_TIMEOUT.as_secs().to_string());
+    command.arg(TEST_READ_TIMEOUT.as_secs().to_string());
     let server = Server::start(command)?;
     let url = format!("http://{}{page_path}", server.addr());
 

@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 
 /// How long a check waits for a connection, or for the server's next bytes,
 /// unless it says otherwise.
+///
+/// No deadline of a check may equal a timer of the server it judges, or the
+/// verdict goes to whichever fires first, and on a busy machine that is a
+/// coin toss. The timers, and how the checks keep clear of them:
+///
+/// | the server's timer | what stage-check waits, next to it |
+/// | --- | --- |
+/// | its read timeout, for a client that stops halfway (our stages: 30 s, 3 s in tests, [`TEST_READ_TIMEOUT`](crate::harness::TEST_READ_TIMEOUT)) | the longest pause inside a request is 0.5 s, a sixth of it; the timeout check waits the timeout and 5 s more |
+/// | its lingering close after an answer sent before the request was read (our stages: 0.5 s idle, 2 s in all; nginx: 5 s) | a refusal is read by its own framing, not to the close; after a whole answer, our side closes its half, which ends any lingering at once |
+/// | nginx's and Node's keep-alive timers (off in `servers/`) | none: they close after each answer |
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many bytes of what was sent or received a report shows.
@@ -173,8 +183,21 @@ impl Conn {
     }
 
     /// Reads until the server closes the connection, for at most `within`.
+    ///
+    /// Once a whole answer is in, by its own framing, we close our sending
+    /// side: a server that lingers, reading what a client may still send
+    /// before it closes (nginx waits up to 5 s), then sees that nothing more
+    /// will come, and closes at once. What it does then is still its own.
     pub fn read_to_close(&mut self, within: Duration) -> Result<(), Failure> {
-        match self.read_while(within, |_| false) {
+        let started = Instant::now();
+        if let Ok(true) =
+            self.read_while(within, |received| answer_complete(received, Method::Other))
+            && !self.closed
+        {
+            self.finish_sending();
+        }
+        let left = within.saturating_sub(started.elapsed());
+        match self.read_while(left, |_| false) {
             Ok(true) => Ok(()),
             Ok(false) if self.received.is_empty() => Err(self.fail(format!(
                 "an answer within {} s; the server sent nothing and kept the connection open",
@@ -182,6 +205,25 @@ impl Conn {
             ))),
             Ok(false) => Err(self.fail(format!(
                 "the server to close the connection within {} s after its answer",
+                within.as_secs_f32()
+            ))),
+            Err(error) => Err(self.fail(format!("to read the answer, but: {error}"))),
+        }
+    }
+
+    /// Reads until a whole final answer to a request of `method` is in, by
+    /// its own framing (`Content-Length` or chunks), or until the server
+    /// closes, for at most `within`. Whether the server closes afterwards is
+    /// not asked: for the checks that judge only which answer came.
+    pub fn read_answer(&mut self, method: Method, within: Duration) -> Result<(), Failure> {
+        match self.read_while(within, |received| answer_complete(received, method)) {
+            Ok(true) => Ok(()),
+            Ok(false) if self.received.is_empty() => Err(self.fail(format!(
+                "an answer within {} s; the server sent nothing and kept the connection open",
+                within.as_secs_f32()
+            ))),
+            Ok(false) => Err(self.fail(format!(
+                "the rest of the answer within {} s, or the close that ends it",
                 within.as_secs_f32()
             ))),
             Err(error) => Err(self.fail(format!("to read the answer, but: {error}"))),
@@ -271,6 +313,26 @@ impl Response {
             .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
+
+    /// Whether its body is sent in chunks: its last transfer coding is
+    /// `chunked` (RFC 9112, section 6.3).
+    pub fn chunked(&self) -> bool {
+        self.header("Transfer-Encoding")
+            .is_some_and(|coding| coding.to_ascii_lowercase().ends_with("chunked"))
+    }
+}
+
+/// Whether `bytes` begin with a whole final answer to a request of `method`,
+/// as its own framing tells: the head, and the body its `Content-Length` or
+/// its chunks announce (none for `HEAD`, 204 or 304). An answer whose body
+/// ends with the close is whole only once the server has closed.
+pub fn answer_complete(bytes: &[u8], method: Method) -> bool {
+    read_response(bytes, method).is_ok_and(|response| {
+        method == Method::Head
+            || matches!(response.status, 204 | 304)
+            || response.header("Content-Length").is_some()
+            || response.chunked()
+    })
 }
 
 /// Reads `bytes` as the final response to one request, leniently: interim
@@ -319,12 +381,9 @@ pub fn read_response(bytes: &[u8], method: Method) -> Result<Response, String> {
             body: Vec::new(),
             rest: Vec::new(),
         };
-        let chunked = response
-            .header("Transfer-Encoding")
-            .is_some_and(|coding| coding.to_ascii_lowercase().ends_with("chunked"));
         if method == Method::Head {
             response.rest = after.to_vec();
-        } else if chunked {
+        } else if response.chunked() {
             let (body, rest) = dechunk(after).ok_or("a chunked body whose chunks add up")?;
             (response.body, response.rest) = (body, rest.to_vec());
         } else if let Some(length) = response.header("Content-Length") {

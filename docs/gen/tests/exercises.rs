@@ -47,9 +47,10 @@ use stage_check::{
     Check, Exercise, Kind, Outcome, Server, Stage, all_exercises, conn, run_check, server,
 };
 
-/// The read timeout our HTTP servers run with here: short, so that the
-/// timeout check waits little.
-const READ_TIMEOUT: Duration = Duration::from_secs(1);
+/// The read timeout our HTTP servers run with here: the tests' own, short
+/// enough that the timeout check waits little, long enough that no other
+/// check meets it.
+const READ_TIMEOUT: Duration = stage_check::harness::TEST_READ_TIMEOUT;
 
 /// The longest one cargo command may take (the first one compiles the
 /// dependencies).
