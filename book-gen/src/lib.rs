@@ -46,12 +46,12 @@ const SHOWN_CLIENT_PORT: &str = "42702";
 /// What they show in place of the curl version of the machine that ran them.
 const SHOWN_CURL: &str = "curl/7.88.1";
 
-/// The workspace's top folder.
+/// The workspace's top folder: the one above this crate's, `book-gen/`.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
+        .join("..")
         .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
+        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")))
 }
 
 /// Where the generated parts live: `docs/src/generated`.
