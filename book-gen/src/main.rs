@@ -4,31 +4,41 @@
 //! of "How fast is it".
 //!
 //! ```text
-//! cargo run -p book-gen              # after changing a stage or a chapter
-//! cargo run -p book-gen -- bench     # runs the benchmark again (minutes)
-//! cargo run -p book-gen -- bench 3   # with 3 rounds instead of 5
+//! cargo run -p book-gen                         # after changing a stage or a chapter
+//! cargo run -p book-gen -- bench                # runs the benchmark again (minutes), then the above
+//! cargo run -p book-gen -- bench --rounds 3     # with 3 rounds instead of 5
 //! ```
 //!
 //! Run it after changing a stage; `cargo test -p book-gen` fails until then.
 
-use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 
-/// Rounds of the benchmark when none are given: each case, each parser, five
-/// times, so that the median stands.
-const ROUNDS: usize = 5;
+/// The command line, which clap builds from these types: each `///` comment
+/// becomes the help text, as `help=` does in Python's argparse.
+#[derive(Parser)]
+#[command(about = "Writes the book's generated parts into docs/src/generated/")]
+struct Args {
+    /// What to do first; with none, only the generated parts are written.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs part 6's parser benchmark again and keeps its runs, then writes
+    /// the generated parts (their tables come from those runs).
+    Bench {
+        /// Each case, each parser, this many times, so that the median stands.
+        #[arg(long, default_value_t = 5,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        rounds: usize,
+    },
+}
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None => {}
-        Some("bench") => {
-            let rounds = match args.get(1) {
-                Some(rounds) => rounds.parse().context("rounds: a number")?,
-                None => ROUNDS,
-            };
-            book_gen::bench::run(rounds)?;
-        }
-        Some(other) => bail!("unknown argument {other:?}: give nothing, or `bench [ROUNDS]`"),
+    let args = Args::parse();
+    if let Some(Command::Bench { rounds }) = args.command {
+        book_gen::bench::run(rounds)?;
     }
     let generated = book_gen::all()?;
     let changed = book_gen::drifted(&generated);
