@@ -45,8 +45,10 @@ use common::response::{CONTINUE, make_error_response, make_response, make_respon
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Response, StatusCode};
 // The parser is this package's library (`src/lib.rs`), used the way any
-// other crate would use it. Part 5's wraps httparse, part 6's is our own,
-// and this line is all the server code that changes between the two.
+// other crate would use it. Part 5's wraps httparse, part 6's is our own:
+// between those two, this line was all the server code that changed. From
+// part 7 on the parser is lent the request to fill, so the server's code
+// around it changes too.
 use part7_app_interface::HttpRequestParser;
 use part7_app_interface::application::{Application, Connection};
 

@@ -6,7 +6,8 @@
 //! request with its query string decoded, and return anything that turns
 //! into a response; the framework answers `404` and `405` itself. The
 //! framework's `App` is an `Application`, so this server runs it unchanged:
-//! one line of the server differs, the one that picks the application.
+//! besides this banner and the crate's name in its `use` lines, one line
+//! differs, the one that picks the application.
 //! `diff -ru part7-app-interface part8-web-framework` shows it.
 //!
 //! **What this stage adds:** the framework (`App`, `Request`, `Query`,
@@ -43,8 +44,10 @@ use common::response::{CONTINUE, make_error_response, make_response, make_respon
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Response, StatusCode};
 // The parser is this package's library (`src/lib.rs`), used the way any
-// other crate would use it. Part 5's wraps httparse, part 6's is our own,
-// and this line is all the server code that changes between the two.
+// other crate would use it. Part 5's wraps httparse, part 6's is our own:
+// between those two, this line was all the server code that changed. From
+// part 7 on the parser is lent the request to fill, so the server's code
+// around it changes too.
 use part8_web_framework::HttpRequestParser;
 use part8_web_framework::application::{Application, Connection};
 

@@ -46,12 +46,12 @@ const SHOWN_CLIENT_PORT: &str = "42702";
 /// What they show in place of the curl version of the machine that ran them.
 const SHOWN_CURL: &str = "curl/7.88.1";
 
-/// The workspace's top folder.
+/// The workspace's top folder: the one above this crate's, `book-gen/`.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
+        .join("..")
         .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
+        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")))
 }
 
 /// Where the generated parts live: `docs/src/generated`.
@@ -245,6 +245,12 @@ pub fn try_it_needs_curl() -> bool {
         .any(|t| matches!(t.client, Client::Curl(_) | Client::CurlPath(..)))
 }
 
+/// The stage of each "Try it", in the table's order: the layout test holds
+/// every stage to having one.
+pub fn try_it_stages() -> Vec<&'static str> {
+    TRY_IT.iter().map(|t| t.stage).collect()
+}
+
 /// Every "Try it" transcript, run for real against the stages' binaries:
 /// `try-it/<stage>-<name>-client.console` with the command and what it
 /// printed, and `…-server.console` with what the server logged meanwhile.
@@ -351,6 +357,13 @@ const CHECK_RUNS: &[CheckRun] = &[
         )),
     },
 ];
+
+/// What each stage-check run of its chapter checks: its first argument, a
+/// stage's name or short form (`part4`). Not every stage has a run; the
+/// layout test holds each run to a stage that exists.
+pub fn check_run_stages() -> Vec<&'static str> {
+    CHECK_RUNS.iter().map(|run| run.args[0]).collect()
+}
 
 /// Every stage-check run of its chapter, for real: `stage-check/<name>.console`
 /// with the command and what it printed.
