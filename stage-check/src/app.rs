@@ -10,8 +10,11 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
-use crate::conn::{Conn, Failure, IO_TIMEOUT, Method, Response, read_response, shown};
-use crate::http::{PAGE, WELL_FORMED, exchange, expect_status, response};
+use crate::client::{
+    Conn, Failure, IO_TIMEOUT, Method, Response, WELL_FORMED, exchange, expect_status,
+    read_response, response, shown,
+};
+use crate::http::PAGE;
 use crate::{Check, Needs, Rule, Target};
 
 /// Why a route of the demo application is checked: it is the stage's

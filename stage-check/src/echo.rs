@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
+use crate::client::{Conn, Failure, IO_TIMEOUT, shown};
 use crate::{Check, Needs, Rule, Target};
 
 /// What the echo checks hold a server to: no RFC, the lesson of Part 4.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::conn::{self, Conn, IO_TIMEOUT};
+use crate::client::{self, Conn, IO_TIMEOUT};
 use crate::{Kind, Needs, Outcome, Rules, Server, Stage, checks, report, run_check, server};
 
 /// The read timeout servers run with in this workspace's tests: short, so
@@ -41,7 +41,7 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
     let Some(stage) = Stage::from_name(stage) else {
         panic!("no stage called {stage}: add it to stage_check::STAGES");
     };
-    let no_curl_here = std::env::var_os("CI").is_none() && !conn::curl_available();
+    let no_curl_here = std::env::var_os("CI").is_none() && !client::curl_available();
     let mut trials: Vec<Trial> = checks(stage, Rules::All)
         .into_iter()
         .map(|check| {

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 mod app;
 mod browser;
-pub mod conn;
+pub mod client;
 mod echo;
 mod exercises;
 pub mod harness;
@@ -45,7 +45,9 @@ mod http;
 pub mod report;
 pub mod server;
 
-pub use conn::Failure;
+/// The client side under its former name, which other crates' tests use.
+pub use client as conn;
+pub use client::Failure;
 pub use exercises::{Exercise, all_exercises, exercises};
 pub use harness::run_as_tests;
 pub use server::{Server, ServerLog};
@@ -324,7 +326,7 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
             let why = "needs the server's read timeout: pass --read-timeout";
             return (Outcome::Skipped(why.into()), Vec::new());
         }
-        Needs::Curl if !conn::curl_available() => {
+        Needs::Curl if !client::curl_available() => {
             let why = "needs curl, which is not installed";
             return (Outcome::Skipped(why.into()), Vec::new());
         }
@@ -339,7 +341,7 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
     let target = target.clone();
     thread::spawn(move || {
         let result = run(&target);
-        sender.send((result, conn::take_notes()))
+        sender.send((result, client::take_notes()))
     });
     match receiver.recv_timeout(deadline) {
         Ok((Ok(()), notes)) => (Outcome::Passed, notes),

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{EXERCISE_RULE, Exercise};
-use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
+use crate::client::{Conn, Failure, IO_TIMEOUT, shown};
 use crate::echo::{echo, echo_and_read_log};
 use crate::{Check, Needs, Rule, Target};
 
