@@ -35,13 +35,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-mod app;
 mod browser;
+mod checks;
 pub mod client;
-mod echo;
 mod exercises;
 pub mod harness;
-mod http;
 pub mod report;
 pub mod server;
 
@@ -308,8 +306,8 @@ pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
 /// the server's checks, then those of the application it runs (part 7 on).
 pub fn all_checks(kind: Kind) -> Vec<&'static Check> {
     match kind {
-        Kind::Echo => echo::CHECKS.iter().collect(),
-        Kind::Http => http::CHECKS.iter().chain(app::CHECKS).collect(),
+        Kind::Echo => checks::ECHO.to_vec(),
+        Kind::Http => checks::HTTP.to_vec(),
     }
 }
 
