@@ -4,7 +4,8 @@
 //! Each check is a constant, its [`Check`] entry (name, what it proves, its
 //! rule, its hint) right above the function that runs it: `part4.rs` holds
 //! the echo stage's, `part5.rs` to `part8.rs` the HTTP stages' part by
-//! part.
+//! part, and [`refusals`] the requests a server must refuse, as rows of
+//! one table.
 
 use crate::Check;
 
@@ -13,6 +14,7 @@ pub(crate) mod part5;
 pub(crate) mod part6;
 pub(crate) mod part7;
 pub(crate) mod part8;
+pub(crate) mod refusals;
 
 /// The request curl sends in the post, byte for byte.
 pub(crate) const CURL_REQUEST: &[u8] =
@@ -50,18 +52,18 @@ pub(crate) const HTTP: &[&Check] = &[
     &part5::ANSWER_AFTER_BODY,
     &part5::HEAD_REQUEST,
     &part5::EXPECT_CONTINUE,
-    &part5::HOST_REQUIRED,
+    &refusals::HOST_REQUIRED,
     &part6::HEADER_WITHOUT_SPACE,
     &part6::MANY_HEADERS,
     &part6::BYTES_AFTER_BODY,
-    &part5::BAD_REQUEST_LINE,
-    &part6::BAD_HEADER_LINE,
-    &part5::CONTENT_LENGTH_NOT_A_NUMBER,
-    &part5::CONTENT_LENGTHS_DISAGREE,
+    &refusals::BAD_REQUEST_LINE,
+    &refusals::BAD_HEADER_LINE,
+    &refusals::CONTENT_LENGTH_NOT_A_NUMBER,
+    &refusals::CONTENT_LENGTHS_DISAGREE,
     &part5::CONTENT_LENGTH_AND_TRANSFER_ENCODING,
     &part5::TRANSFER_ENCODING_ALONE,
-    &part5::HEAD_TOO_LARGE,
-    &part5::BODY_TOO_LARGE,
+    &refusals::HEAD_TOO_LARGE,
+    &refusals::BODY_TOO_LARGE,
     &part5::CLIENT_LEAVES_EARLY,
     &part5::BAD_INPUT_THEN_GOOD,
     &part5::QUIET_CLIENT_TIMED_OUT,

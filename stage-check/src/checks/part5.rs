@@ -2,7 +2,8 @@
 //! connection, answered with a well-formed response, then a close; the
 //! request read however TCP cuts it, its body by Content-Length, and what
 //! the original gets wrong (a silent close, no bounds, one client at a
-//! time) put right.
+//! time) put right. The requests it refuses are rows of
+//! [`refusals`](super::refusals).
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -314,85 +315,6 @@ fn expect_continue(target: &Target) -> Result<(), Failure> {
     }
 }
 
-pub(crate) const HOST_REQUIRED: Check = Check {
-    name: "host_required",
-    proves: "an HTTP/1.1 request with no Host, or with two, is answered 400",
-    rule: Rule::Http("RFC 9112 §3.2"),
-    since: 5,
-    hint: "HTTP/1.1 requires exactly one Host header: count them as they go by, and answer 400 when the head ends with none or two (book: Part 5, where the body ends).",
-    needs: Needs::Nothing,
-    run: host_required,
-};
-
-fn host_required(target: &Target) -> Result<(), Failure> {
-    for request in [
-        &b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"[..],
-        b"GET / HTTP/1.1\r\nHost: one\r\nHost: two\r\n\r\n",
-    ] {
-        expect_refusal(target, request, 400)?;
-    }
-    Ok(())
-}
-
-pub(crate) const BAD_REQUEST_LINE: Check = Check {
-    name: "bad_request_line",
-    proves: "a malformed request line is answered 400",
-    rule: Rule::Stage(
-        "HTTP only recommends 400 here, but the original's thread dies on a malformed request and leaves its client waiting: answering every bad request is this stage's fix",
-    ),
-    since: 5,
-    hint: "A request line is `METHOD SP target SP HTTP/1.x`; answer anything else with 400 instead of failing in silence (book: Part 5, what the original gets wrong).",
-    needs: Needs::Nothing,
-    run: bad_request_line,
-};
-
-fn bad_request_line(target: &Target) -> Result<(), Failure> {
-    for request in [
-        &b"GET /\r\n\r\n"[..],
-        b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n",
-        b"GET / FTP/1.1\r\nHost: x\r\n\r\n",
-        b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
-    ] {
-        expect_refusal(target, request, 400)?;
-    }
-    Ok(())
-}
-
-pub(crate) const CONTENT_LENGTH_NOT_A_NUMBER: Check = Check {
-    name: "content_length_not_a_number",
-    proves: "a Content-Length that is not all digits (-1, +5, abc) is answered 400",
-    rule: Rule::Http("RFC 9112 §6.3"),
-    since: 5,
-    hint: "Content-Length is ASCII digits only; int() in Python accepts more than HTTP does (book: Part 5, where the body ends).",
-    needs: Needs::Nothing,
-    run: content_length_not_a_number,
-};
-
-fn content_length_not_a_number(target: &Target) -> Result<(), Failure> {
-    for length in ["-1", "+5", "abc", "1 2"] {
-        let request =
-            format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\nabcde");
-        expect_refusal(target, request.as_bytes(), 400)?;
-    }
-    Ok(())
-}
-
-pub(crate) const CONTENT_LENGTHS_DISAGREE: Check = Check {
-    name: "content_lengths_disagree",
-    proves: "two Content-Length headers with different values are answered 400",
-    rule: Rule::Http("RFC 9110 §8.6, RFC 9112 §6.3"),
-    since: 5,
-    hint: "When Content-Length is repeated, every copy must agree (book: Part 5, where the body ends).",
-    needs: Needs::Nothing,
-    run: content_lengths_disagree,
-};
-
-fn content_lengths_disagree(target: &Target) -> Result<(), Failure> {
-    let request =
-        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef";
-    expect_refusal(target, request, 400)
-}
-
 pub(crate) const CONTENT_LENGTH_AND_TRANSFER_ENCODING: Check = Check {
     name: "content_length_and_transfer_encoding",
     proves: "Content-Length together with Transfer-Encoding is refused (400, or 501), or the body read by its chunks, never by Content-Length",
@@ -466,44 +388,6 @@ pub(crate) fn contains_answer(answer: &Response) -> bool {
     [answer.rest.as_slice(), &answer.body]
         .iter()
         .any(|bytes| bytes.windows(7).any(|w| w == b"HTTP/1."))
-}
-
-pub(crate) const HEAD_TOO_LARGE: Check = Check {
-    name: "head_too_large",
-    proves: "a head over 8 KiB is answered 431",
-    rule: Rule::Stage(
-        "HTTP lets a server refuse a head it finds too large with any 4xx; the stage bounds what it buffers at 8 KiB, and 431 tells the client which part was too large",
-    ),
-    since: 5,
-    hint: "Bound what you buffer: stop at 8 KiB of head and answer 431 Request Header Fields Too Large (book: Part 5, what the original gets wrong).",
-    needs: Needs::Nothing,
-    run: head_too_large,
-};
-
-fn head_too_large(target: &Target) -> Result<(), Failure> {
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: x\r\nX-Long: {}\r\n\r\n",
-        "a".repeat(9 * 1024)
-    );
-    expect_refusal(target, request.as_bytes(), 431)
-}
-
-pub(crate) const BODY_TOO_LARGE: Check = Check {
-    name: "body_too_large",
-    proves: "a Content-Length over 1 MiB is answered 413 before any of the body is sent",
-    rule: Rule::Stage(
-        "HTTP lets a server take a body of any size; the original bounds nothing, and the stage refuses over 1 MiB from the head alone",
-    ),
-    since: 5,
-    hint: "Judge Content-Length as soon as the head is in, and answer 413 Content Too Large without reading the body (book: Part 5, what the original gets wrong).",
-    needs: Needs::Nothing,
-    run: body_too_large,
-};
-
-fn body_too_large(target: &Target) -> Result<(), Failure> {
-    // No body is sent: the answer must come from the head alone.
-    let request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n";
-    expect_refusal(target, request, 413)
 }
 
 pub(crate) const CLIENT_LEAVES_EARLY: Check = Check {

@@ -1,12 +1,13 @@
 //! The checks part 6 introduces, with its own parser: a request read a byte
 //! at a time, header lines as HTTP writes them (no space after the colon,
-//! 1,200 of them, a bad one refused), and the body counted out exactly.
+//! 1,200 of them), and the body counted out exactly. (The bad header line it
+//! refuses is a row of [`refusals`](super::refusals).)
 
 use super::CURL_REQUEST;
 use super::part5::contains_answer;
 use crate::client::{
-    BYTE_PAUSE, Failure, Method, WELL_FORMED, exchange, exchange_lenient, expect_refusal,
-    expect_status, read_response, send_in_pieces, status,
+    BYTE_PAUSE, Failure, Method, WELL_FORMED, exchange, exchange_lenient, expect_status,
+    read_response, send_in_pieces, status,
 };
 use crate::{Check, Needs, Rule, Target};
 
@@ -89,28 +90,6 @@ fn bytes_after_body(target: &Target) -> Result<(), Failure> {
         .map_err(|why| conn.fail(why).see(WELL_FORMED))?;
     if contains_answer(&answer) {
         return Err(conn.fail("one answer; a second one came, to the bytes after the body"));
-    }
-    Ok(())
-}
-
-pub(crate) const BAD_HEADER_LINE: Check = Check {
-    name: "bad_header_line",
-    proves: "a header line without a colon, or with a space in its name, is answered 400",
-    rule: Rule::Stage(
-        "HTTP only recommends 400 for a line that is not a header, but the post's parser raises on one: answering it is part of writing a parser",
-    ),
-    since: 6,
-    hint: "A header line is `Name: value`, the name a token with no spaces; answer anything else with 400 (book: Part 6).",
-    needs: Needs::Nothing,
-    run: bad_header_line,
-};
-
-fn bad_header_line(target: &Target) -> Result<(), Failure> {
-    for request in [
-        &b"GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n"[..],
-        b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: x\r\n\r\n",
-    ] {
-        expect_refusal(target, request, 400)?;
     }
     Ok(())
 }
