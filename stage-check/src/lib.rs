@@ -35,20 +35,20 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-mod browser;
 mod checks;
 pub mod client;
 mod exercises;
-pub mod harness;
 pub mod report;
 pub mod server;
+pub mod wait;
+mod workspace;
 
 /// The client side under its former name, which other crates' tests use.
 pub use client as conn;
 pub use client::Failure;
 pub use exercises::{Exercise, all_exercises, exercises};
-pub use harness::run_as_tests;
 pub use server::{Server, ServerLog};
+pub use workspace::harness::{self, run_as_tests};
 
 /// Which kind of server a stage builds, and so which list of checks applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
