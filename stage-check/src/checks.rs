@@ -39,7 +39,7 @@ pub(crate) const ECHO: &[&Check] = &[
 /// first. A later part's check sits next to the part 5 check it takes
 /// further (`request_byte_by_byte` right after `request_in_pieces`), which
 /// is why the order is written out here rather than taken file by file. A
-/// stage leaves out the checks of later parts (see [`checks`](crate::checks)).
+/// stage leaves out the checks of later parts (see [`checks()`](crate::checks())).
 /// A check left out of this list is used nowhere, and the compiler says so.
 pub(crate) const HTTP: &[&Check] = &[
     &part5::WELL_FORMED_RESPONSE,

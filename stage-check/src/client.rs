@@ -8,8 +8,8 @@
 //!   ([`read_response`]) for the checks that judge something else, and a
 //!   strict one ([`judge_form`]) for the checks that judge its form.
 //! - `exchange`: the helpers every HTTP check is written with: send a
-//!   request and read until the close ([`exchange`]), expect a status, a
-//!   body, or a refusal ([`expect_refusal`]).
+//!   request and read until the close (`exchange`), expect a status, a
+//!   body, or a refusal (`expect_refusal`).
 
 mod conn;
 mod exchange;
