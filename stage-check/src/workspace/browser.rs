@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use serde_json::{Value, json};
 
-use super::harness::TEST_READ_TIMEOUT;
+use super::harness::{TEST_READ_TIMEOUT, trial_needing};
 use crate::wait::poll_until;
 use crate::{Kind, Server, Stage};
 
@@ -52,18 +52,13 @@ pub fn trial(program: &'static str, stage: Stage) -> Option<Trial> {
     if stage.kind != Kind::Http || !cfg!(unix) {
         return None;
     }
-    let name = "program::page_loads_in_chromium";
-    let trial = match chromium() {
-        Some(chromium) => Trial::test(name, move || {
-            page_loads_in_chromium(program, stage.page, &chromium)
-        }),
-        None if std::env::var_os("CI").is_some() => Trial::test(name, || {
-            Err(format!("Chromium is not installed; CI must install it: {INSTALL}").into())
-        }),
-        None => Trial::test(format!("{name} (needs Chromium: {INSTALL})"), || Ok(()))
-            .with_ignored_flag(true),
-    };
-    Some(trial)
+    let chromium = chromium();
+    let missing = chromium.is_none().then(|| format!("Chromium: {INSTALL}"));
+    Some(trial_needing(
+        "program::page_loads_in_chromium",
+        missing,
+        move || page_loads_in_chromium(program, stage.page, &chromium.unwrap_or_default()),
+    ))
 }
 
 /// The first of [`CHROMIUM`] that runs.

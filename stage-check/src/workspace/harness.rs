@@ -37,24 +37,19 @@ const THREADS_POLL: Duration = Duration::from_millis(50);
 ///
 /// A check that would be skipped fails instead: in our own tests, everything
 /// runs. The one exception is a machine without curl, outside CI: there the
-/// curl checks show as "ignored", so that `cargo test` needs only Rust. CI
-/// installs curl and runs them.
+/// curl checks show as "ignored" (see [`trial_needing`]), so that
+/// `cargo test` needs only Rust. CI installs curl and runs them.
 pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
     let arguments = Arguments::from_args();
     let Some(stage) = Stage::from_name(stage) else {
         panic!("no stage called {stage}: add it to stage_check::STAGES");
     };
-    let no_curl_here = std::env::var_os("CI").is_none() && !client::curl_available();
+    let curl_here = client::curl_available();
     let mut trials: Vec<Trial> = checks(stage, Rules::All)
         .into_iter()
         .map(|check| {
-            let ignored = check.needs == Needs::Curl && no_curl_here;
-            let name = if ignored {
-                format!("{} (needs curl)", check.name)
-            } else {
-                check.name.to_string()
-            };
-            Trial::test(name, move || {
+            let missing = (check.needs == Needs::Curl && !curl_here).then(|| "curl".to_string());
+            trial_needing(check.name, missing, move || {
                 let server = start(program, stage, &[])?;
                 let mut target = server.target();
                 if stage.kind == Kind::Http {
@@ -74,7 +69,6 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
                     Outcome::Skipped(reason) => Err(format!("not run: {reason}").into()),
                 }
             })
-            .with_ignored_flag(ignored)
         })
         .collect();
     trials.push(Trial::test(
@@ -93,6 +87,29 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
     }
     trials.extend(super::browser::trial(program, stage));
     libtest_mimic::run(&arguments, trials).exit()
+}
+
+/// A test that needs what a machine may lack (a program such as Chromium or
+/// nginx, a binary that a narrower `cargo test` did not build): when
+/// `missing` is `None`, it runs as `name`; otherwise it shows as ignored,
+/// with what it needs in its name, so that `cargo test` needs only Rust.
+/// Under CI (`CI=true`), which installs and builds everything, it fails
+/// instead, saying what was missing: a test there never passes unrun.
+pub fn trial_needing(
+    name: impl Into<String>,
+    missing: Option<String>,
+    test: impl FnOnce() -> Result<(), Failed> + Send + 'static,
+) -> Trial {
+    let name = name.into();
+    match missing {
+        None => Trial::test(name, test),
+        Some(what) if std::env::var_os("CI").is_some() => Trial::test(name, move || {
+            Err(format!("this test needs {what}, and CI must provide it").into())
+        }),
+        Some(what) => {
+            Trial::test(format!("{name} (needs {what})"), || Ok(())).with_ignored_flag(true)
+        }
+    }
 }
 
 /// Starts `program` on a free port, with `extra` arguments.
