@@ -39,8 +39,13 @@ pub(crate) const ECHO: &[&Check] = &[
 /// first. A later part's check sits next to the part 5 check it takes
 /// further (`request_byte_by_byte` right after `request_in_pieces`), which
 /// is why the order is written out here rather than taken file by file. A
-/// stage leaves out the checks of later parts (see [`checks()`](crate::checks())).
-/// A check left out of this list is used nowhere, and the compiler says so.
+/// stage leaves out the checks of later parts (see
+/// [`checks()`](crate::checks())). A check left out of this list is used
+/// nowhere, and the compiler says so (`dead_code`).
+///
+/// `&part5::WELL_FORMED_RESPONSE` borrows the constant: the list holds
+/// references to checks (`&Check`), much as a Python list holds references
+/// to its objects.
 pub(crate) const HTTP: &[&Check] = &[
     &part5::WELL_FORMED_RESPONSE,
     &part5::HELLO_WORLD_PAGE,

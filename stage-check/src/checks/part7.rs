@@ -5,8 +5,8 @@
 //!
 //! They are written against what a client sees, so that a learner's server
 //! and application, or framework, in any language, can be checked with them:
-//! a Flask version of part 8's demo passes them and part 8's
-//! (`servers/flask_app.py`).
+//! a Flask version of part 8's demo (`servers/flask_app.py`) passes them,
+//! and part 8's too.
 
 use std::net::SocketAddr;
 use std::thread;
