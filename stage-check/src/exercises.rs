@@ -7,7 +7,7 @@
 //! reference solution (`docs/exercises/<stage>/<name>.patch`), which the
 //! book's tests apply, build and check.
 //!
-//! Exercise checks are kept apart from a stage's own [`checks`](crate::checks),
+//! Exercise checks are kept apart from a stage's own [`checks()`](crate::checks()),
 //! which the stage as it stands must pass, and which an exercise's checks
 //! must fail on (that is how we know they test something). The command line
 //! runs them with `--exercise NAME`: the stage's checks, less those the

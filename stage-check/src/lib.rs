@@ -6,12 +6,12 @@
 //! same checks test this workspace's stages (their integration tests run every
 //! check against the real binary) and a learner's own server, in any language.
 //!
-//! - [`checks`] lists the checks of a [`Stage`]: those its part of the
+//! - [`checks()`] lists the checks of a [`Stage`]: those its part of the
 //!   series introduces, and those of the parts before ([`STAGES`] lists the
 //!   stages). Each [`Check`] says in one line what it proves, carries a hint
 //!   for when it fails, and names its [`Rule`]: what HTTP requires, with the
 //!   RFC sections, or what the stage asks beyond HTTP, with why.
-//! - [`exercises`] lists the book's exercises for a stage: each [`Exercise`]
+//! - [`exercises()`] lists the book's exercises for a stage: each [`Exercise`]
 //!   changes the stage, and brings checks of its own that prove the change.
 //! - [`run_check`] runs one against a [`Target`] within its own deadline and
 //!   returns an [`Outcome`]: passed, failed with a [`Failure`] (what was sent,
@@ -21,13 +21,38 @@
 //! - [`Judge`] runs checks in order, basic to advanced, and turns a failure
 //!   that a more basic check already judged into "not judged": one flaw,
 //!   one failure.
-//! - [`server::Server`] starts a server as a child process, learns its
-//!   address from its `Listening on …` line and collects its log.
-//! - [`conn`] holds the client side: a connection that records what crossed
-//!   it, a strict reader of a response's form, and a lenient one for the
-//!   checks that judge something else.
-//! - [`report`] shows results, to a person or as JSON, for the command line
-//!   (`src/main.rs`) that runs the checks against anyone's server.
+//!
+//! A check never panics on what a server does: it returns
+//! `Result<(), Failure>`, Rust's way of saying what Python says with an
+//! exception, and `?` passes a failure up as `raise` would.
+//!
+//! # Layout
+//!
+//! - `lib.rs`, this file: what a check is ([`Check`], [`Rule`], [`Needs`]),
+//!   what it runs against ([`Target`]) and how it ends ([`Outcome`]); which
+//!   checks a stage runs ([`checks()`]), and running them ([`run_check`],
+//!   [`Judge`]). Used by everything below, and by `load` and the book.
+//! - `stage.rs`: the stages of the series ([`Stage`], [`STAGES`], [`Kind`]).
+//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part8.rs` by
+//!   the part that introduces it, the requests a server must refuse as rows
+//!   of one table in `refusals.rs`, and the order they all run in.
+//! - `exercises.rs` and `exercises/`: the book's exercises and their checks,
+//!   for `--exercise` and the book's tests.
+//! - [`client`]: the client side every check is written with: a connection
+//!   that records what crossed it ([`client::Conn`]), a strict and a lenient
+//!   reader of responses, and the helpers that send a request and judge its
+//!   answer. (Also reachable as `conn`, its former name.)
+//! - [`server`]: starting a server as a child process, learning its address
+//!   from its `Listening on …` line, collecting its log, stopping it; for
+//!   `--exec`, our tests, and `load`.
+//! - [`report`]: results, to a person or as JSON, for the command line and
+//!   the harness.
+//! - [`wait`]: [`wait::poll_until`], for waiting on what no event announces.
+//! - `workspace.rs` and `workspace/`: what only this workspace's own tests
+//!   use: the [`harness`] every stage's `tests/stage_check.rs` calls
+//!   ([`run_as_tests`]), and a test in Chromium.
+//! - `main.rs`: the command line that runs the checks against anyone's
+//!   server.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -35,133 +60,22 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-mod app;
-mod browser;
-pub mod conn;
-mod echo;
+mod checks;
+pub mod client;
 mod exercises;
-pub mod harness;
-mod http;
 pub mod report;
 pub mod server;
+mod stage;
+pub mod wait;
+mod workspace;
 
-pub use conn::Failure;
+/// The client side under its former name, which other crates' tests use.
+pub use client as conn;
+pub use client::Failure;
 pub use exercises::{Exercise, all_exercises, exercises};
-pub use harness::run_as_tests;
 pub use server::{Server, ServerLog};
-
-/// Which kind of server a stage builds, and so which list of checks applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Part 4: a TCP echo server.
-    Echo,
-    /// Parts 5 and on: an HTTP server answering one request per connection.
-    Http,
-}
-
-/// A stage of the series: one of this workspace's crates, and the step of
-/// the series it takes. A stage runs the checks of its kind that its part
-/// or an earlier one introduces ([`Check::since`]), so that a part 5 server
-/// is never held to what part 6 teaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stage {
-    /// The crate's name, such as `part5-oo-session`.
-    pub name: &'static str,
-    /// The short form, such as `part5`: every stage of that part answers to
-    /// it, since they run the same checks.
-    pub short: &'static str,
-    /// The part of the series, 4 for `part4-tcp-echo`.
-    pub part: u8,
-    pub kind: Kind,
-    /// Where an HTTP stage serves the post's page: `/` until part 7's
-    /// application, `/index.html` in part 8's. (The echo stage has none.)
-    pub page: &'static str,
-    /// Checks of earlier parts that this stage's lesson changes on purpose,
-    /// each with why: left out of its run. (Part 8's `GET /` answers the
-    /// query it got, no longer the page.)
-    pub retires: &'static [(&'static str, &'static str)],
-}
-
-/// Every stage, in the series' order. A new stage is one more line here,
-/// and its checks name its part in [`Check::since`].
-pub const STAGES: &[Stage] = &[
-    Stage {
-        name: "part4-tcp-echo",
-        short: "part4",
-        part: 4,
-        kind: Kind::Echo,
-        page: "",
-        retires: &[],
-    },
-    Stage {
-        name: "part5-http-httparse",
-        short: "part5",
-        part: 5,
-        kind: Kind::Http,
-        page: "/",
-        retires: &[],
-    },
-    Stage {
-        name: "part5-oo-session",
-        short: "part5",
-        part: 5,
-        kind: Kind::Http,
-        page: "/",
-        retires: &[],
-    },
-    Stage {
-        name: "part6-custom-parser",
-        short: "part6",
-        part: 6,
-        kind: Kind::Http,
-        page: "/",
-        retires: &[],
-    },
-    Stage {
-        name: "part7-app-interface",
-        short: "part7",
-        part: 7,
-        kind: Kind::Http,
-        page: "/",
-        retires: &[],
-    },
-    Stage {
-        name: "part8-web-framework",
-        short: "part8",
-        part: 8,
-        kind: Kind::Http,
-        page: "/index.html",
-        retires: &[
-            (
-                "hello_world_page",
-                "GET / answers the query it got; the page is at /index.html (see media_types)",
-            ),
-            ("curl", "GET / answers the query it got, not the page"),
-        ],
-    },
-];
-
-impl Stage {
-    /// The stage a crate name (`part4-tcp-echo`, `part5-oo-session`, …) or a
-    /// short form (`part4`, `part5`, `part6`) stands for.
-    pub fn from_name(name: &str) -> Option<Stage> {
-        STAGES
-            .iter()
-            .find(|stage| stage.name == name || stage.short == name)
-            .copied()
-    }
-
-    /// Every name a stage answers to: the crate names, then the short forms.
-    pub fn names() -> Vec<&'static str> {
-        let mut names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
-        for stage in STAGES {
-            if !names.contains(&stage.short) {
-                names.push(stage.short);
-            }
-        }
-        names
-    }
-}
+pub use stage::{Kind, STAGES, Stage};
+pub use workspace::harness::{self, run_as_tests};
 
 /// What a check holds a server to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,12 +216,13 @@ pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
         .collect()
 }
 
-/// Every check of a kind of stage, whichever part introduces it: for HTTP,
-/// the server's checks, then those of the application it runs (part 7 on).
+/// Every check of a kind of stage, whichever part introduces it, in the
+/// order they run (written out in `checks.rs`): for HTTP, the server's
+/// checks, then those of the application it runs (part 7 on).
 pub fn all_checks(kind: Kind) -> Vec<&'static Check> {
     match kind {
-        Kind::Echo => echo::CHECKS.iter().collect(),
-        Kind::Http => http::CHECKS.iter().chain(app::CHECKS).collect(),
+        Kind::Echo => checks::ECHO.to_vec(),
+        Kind::Http => checks::HTTP.to_vec(),
     }
 }
 
@@ -324,7 +239,7 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
             let why = "needs the server's read timeout: pass --read-timeout";
             return (Outcome::Skipped(why.into()), Vec::new());
         }
-        Needs::Curl if !conn::curl_available() => {
+        Needs::Curl if !client::curl_available() => {
             let why = "needs curl, which is not installed";
             return (Outcome::Skipped(why.into()), Vec::new());
         }
@@ -339,7 +254,7 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
     let target = target.clone();
     thread::spawn(move || {
         let result = run(&target);
-        sender.send((result, conn::take_notes()))
+        sender.send((result, client::take_notes()))
     });
     match receiver.recv_timeout(deadline) {
         Ok((Ok(()), notes)) => (Outcome::Passed, notes),
@@ -389,18 +304,6 @@ impl Judge {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_stage_name_is_known() {
-        for name in Stage::names() {
-            let stage = Stage::from_name(name).unwrap();
-            assert!(stage.name == name || stage.short == name);
-        }
-        assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
-        assert_eq!(Stage::from_name("part9"), None);
-        // The stages come in the series' order.
-        assert!(STAGES.windows(2).all(|pair| pair[0].part <= pair[1].part));
-    }
 
     #[test]
     fn a_stage_runs_the_checks_of_its_part_and_the_parts_before() {

@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, ValueEnum};
-use stage_check::conn::IO_TIMEOUT;
+use stage_check::client::IO_TIMEOUT;
 use stage_check::report::{Tally, Verdict};
 use stage_check::{
     Check, Exercise, Judge, Needs, Outcome, Rules, Server, Stage, Target, all_exercises, checks,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::conn::shown;
+use crate::client::shown;
 use crate::{Check, Outcome};
 
 const PASSED: Style = AnsiColor::Green.on_default().bold();
@@ -172,7 +172,7 @@ impl fmt::Display for Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::Failure;
+    use crate::client::Failure;
     use crate::{Kind, all_checks};
 
     fn plain(text: &str) -> String {

@@ -170,6 +170,18 @@ impl Server {
         &self.stderr
     }
 
+    /// How many threads the server's process runs now, as Linux's `/proc`
+    /// says (elsewhere, an error). Only the process stage-check started is
+    /// counted: a server started by a shell or `cargo run` is a child of it.
+    pub fn thread_count(&self) -> io::Result<usize> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Threads:"))
+            .and_then(|count| count.trim().parse().ok())
+            .ok_or_else(|| io::Error::other("no thread count in /proc"))
+    }
+
     /// How the server ended, if it has.
     pub fn exit_status(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

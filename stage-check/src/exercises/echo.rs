@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::{EXERCISE_RULE, Exercise};
-use crate::conn::{Conn, Failure, IO_TIMEOUT, shown};
-use crate::echo::{echo, echo_and_read_log};
+use crate::checks::part4::{echo, echo_and_read_log};
+use crate::client::{Conn, Failure, IO_TIMEOUT, shown};
 use crate::{Check, Needs, Rule, Target};
 
 /// How long a client that must wait its turn has to go unanswered.

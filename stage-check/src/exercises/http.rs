@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 
 use super::{EXERCISE_RULE, Exercise};
-use crate::conn::{Conn, Failure, IO_TIMEOUT};
-use crate::http::{
-    BYTE_PAUSE, CURL_REQUEST, PAGE, WAIT_FOR_REST, at_once, exchange, exchange_in_pieces,
+use crate::checks::{CURL_REQUEST, PAGE};
+use crate::client::{
+    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, WAIT_FOR_REST, at_once, exchange, exchange_in_pieces,
     expect_body, expect_refusal, response, response_to_head, send_in_pieces,
 };
 use crate::{Check, Needs, Rule, Target};

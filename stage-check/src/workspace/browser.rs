@@ -29,12 +29,16 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Failed, Trial};
 use serde_json::{Value, json};
 
-use crate::harness::{TEST_READ_TIMEOUT, trial_needing};
+use super::harness::{TEST_READ_TIMEOUT, trial_needing};
+use crate::wait::poll_until;
 use crate::{Kind, Server, Stage};
 
 /// How long the browser may take to start, to load the page, and to ask
 /// for the favicon; and how long the stage may take to log a connection.
 const WITHIN: Duration = Duration::from_secs(20);
+
+/// How often we ask again while we wait for the page, or for Chromium to exit.
+const POLL: Duration = Duration::from_millis(50);
 
 /// The names Chromium goes by in distributions' packages.
 const CHROMIUM: &[&str] = &["chromium", "chromium-browser"];
@@ -291,37 +295,29 @@ impl Browser {
              status: performance.getEntriesByType('navigation')[0].responseStatus }} : null",
             json!(url)
         );
-        let deadline = Instant::now() + WITHIN;
-        loop {
-            let result = self.call(
+        let loaded = poll_until(WITHIN, POLL, || {
+            let result = match self.call(
                 "Runtime.evaluate",
                 json!({ "expression": expression, "returnByValue": true }),
-            )?;
+            ) {
+                Ok(result) => result,
+                Err(failed) => return Some(Err(failed)),
+            };
             let value = &result["result"]["value"];
-            if let (Some(text), Some(status)) = (value["text"].as_str(), value["status"].as_u64()) {
-                return Ok(Page {
-                    text: text.to_string(),
-                    status,
-                });
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{url} loaded within {} s", WITHIN.as_secs()).into());
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+            let (text, status) = (value["text"].as_str()?, value["status"].as_u64()?);
+            Some(Ok(Page {
+                text: text.to_string(),
+                status,
+            }))
+        });
+        loaded.unwrap_or_else(|| Err(format!("{url} loaded within {} s", WITHIN.as_secs()).into()))
     }
 
     /// Closes the browser, which closes its connections.
     fn close(&mut self) {
         self.session = None;
         let _ = self.call("Browser.close", json!({}));
-        let deadline = Instant::now() + WITHIN;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+        poll_until(WITHIN, POLL, || self.child.try_wait().ok().flatten());
     }
 }
 

@@ -6,12 +6,12 @@
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::conn::{self, Conn, IO_TIMEOUT};
+use crate::client::{self, Conn, IO_TIMEOUT};
+use crate::wait::poll_until;
 use crate::{Kind, Needs, Outcome, Rules, Server, Stage, checks, report, run_check, server};
 
 /// The read timeout servers run with in this workspace's tests: short, so
@@ -25,6 +25,9 @@ pub const TEST_READ_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a stage may take to let go of every connection once its clients
 /// are gone: its lingering close lasts 2 s at most, five times less.
 const THREADS_END_WITHIN: Duration = Duration::from_secs(10);
+
+/// How often a test counts a stage's threads while it waits for them to end.
+const THREADS_POLL: Duration = Duration::from_millis(50);
 
 /// Runs every check of the stage named `stage` (a crate name, such as
 /// `part5-oo-session`) as a test of its own, each against a fresh server
@@ -41,7 +44,7 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
     let Some(stage) = Stage::from_name(stage) else {
         panic!("no stage called {stage}: add it to stage_check::STAGES");
     };
-    let curl_here = conn::curl_available();
+    let curl_here = client::curl_available();
     let mut trials: Vec<Trial> = checks(stage, Rules::All)
         .into_iter()
         .map(|check| {
@@ -82,7 +85,7 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
             move || quiet_logs_nothing_per_connection(program, stage),
         ));
     }
-    trials.extend(crate::browser::trial(program, stage));
+    trials.extend(super::browser::trial(program, stage));
     libtest_mimic::run(&arguments, trials).exit()
 }
 
@@ -129,17 +132,15 @@ fn port_in_use_is_one_line_error(program: &str) -> Result<(), Failed> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()?;
-    let deadline = Instant::now() + IO_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            return Err("the program went on running with its port taken".into());
-        }
-        thread::sleep(Duration::from_millis(20));
+    // `transpose` turns "no error, not yet exited" into `None`: ask again.
+    let exited = poll_until(IO_TIMEOUT, Duration::from_millis(20), || {
+        child.try_wait().transpose()
+    });
+    let Some(status) = exited else {
+        let _ = child.kill();
+        return Err("the program went on running with its port taken".into());
     };
+    let status = status?;
     let mut said = String::new();
     if let Some(mut stderr) = child.stderr.take() {
         stderr.read_to_string(&mut said)?;
@@ -160,8 +161,7 @@ fn port_in_use_is_one_line_error(program: &str) -> Result<(), Failed> {
 fn every_thread_ends(program: &str, stage: Stage) -> Result<(), Failed> {
     const EACH: usize = 10;
     let server = start(program, stage, &[])?;
-    let pid = server.pid();
-    let before = thread_count(pid)?;
+    let before = thread_count(&server)?;
     let good: &[u8] = match stage.kind {
         Kind::Echo => b"hello\n",
         Kind::Http => b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -192,21 +192,23 @@ fn every_thread_ends(program: &str, stage: Stage) -> Result<(), Failed> {
     {
         return Err("a `Received b'…'` log line for every connection".into());
     }
-    let deadline = Instant::now() + THREADS_END_WITHIN;
-    loop {
-        let now = thread_count(pid)?;
-        if now <= before {
-            return Ok(());
+    let mut now = before;
+    let ended = poll_until(THREADS_END_WITHIN, THREADS_POLL, || {
+        match thread_count(&server) {
+            Ok(count) => {
+                now = count;
+                (count <= before).then_some(Ok(()))
+            }
+            Err(failed) => Some(Err(failed)),
         }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{now} threads {} s after every client left; {before} before they came",
-                THREADS_END_WITHIN.as_secs()
-            )
-            .into());
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+    });
+    ended.unwrap_or_else(|| {
+        Err(format!(
+            "{now} threads {} s after every client left; {before} before they came",
+            THREADS_END_WITHIN.as_secs()
+        )
+        .into())
+    })
 }
 
 /// `--quiet` keeps the `Listening on` line and drops every other.
@@ -218,10 +220,14 @@ fn quiet_logs_nothing_per_connection(program: &str, stage: Stage) -> Result<(), 
     conn.finish_sending();
     conn.read_to_close(IO_TIMEOUT).map_err(|f| f.expected)?;
     // Once the connection's thread is gone, all it could print is printed.
-    let deadline = Instant::now() + THREADS_END_WITHIN;
-    while thread_count(server.pid())? > 1 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(50));
-    }
+    // (If they never end, the lines below show what was printed.)
+    let one_left = poll_until(THREADS_END_WITHIN, THREADS_POLL, || {
+        match thread_count(&server) {
+            Ok(count) if count > 1 => None,
+            counted => Some(counted),
+        }
+    });
+    one_left.transpose()?;
     let lines = server.log().lines();
     if lines.len() != 1 {
         return Err(format!("only the `Listening on` line with --quiet; got {lines:?}").into());
@@ -229,13 +235,10 @@ fn quiet_logs_nothing_per_connection(program: &str, stage: Stage) -> Result<(), 
     Ok(())
 }
 
-/// How many threads process `pid` runs, from Linux's `/proc`.
-fn thread_count(pid: u32) -> Result<usize, Failed> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|error| format!("cannot count the server's threads: {error}"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|count| count.trim().parse().ok())
-        .ok_or_else(|| "no thread count in /proc".into())
+/// How many threads `server` runs, as a test's error when they cannot be
+/// counted.
+fn thread_count(server: &Server) -> Result<usize, Failed> {
+    server
+        .thread_count()
+        .map_err(|error| format!("cannot count the server's threads: {error}").into())
 }

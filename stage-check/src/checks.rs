@@ -1,0 +1,106 @@
+//! Every check of the series, grouped by the part that introduces it, and
+//! the order they run in.
+//!
+//! Each check is a constant, its [`Check`] entry (name, what it proves, its
+//! rule, its hint) right above the function that runs it: `part4.rs` holds
+//! the echo stage's, `part5.rs` to `part8.rs` the HTTP stages' part by
+//! part, and [`refusals`] the requests a server must refuse, as rows of
+//! one table.
+
+use crate::Check;
+
+pub(crate) mod part4;
+pub(crate) mod part5;
+pub(crate) mod part6;
+pub(crate) mod part7;
+pub(crate) mod part8;
+pub(crate) mod refusals;
+
+/// The request curl sends in the post, byte for byte.
+pub(crate) const CURL_REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: localhost:5000\r\nUser-Agent: curl/7.69.1\r\nAccept: */*\r\n\r\n";
+
+/// The page every request gets in the post.
+pub(crate) const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
+
+/// The echo stage's checks, in the order they run.
+pub(crate) const ECHO: &[&Check] = &[
+    &part4::ECHO_ONE_MESSAGE,
+    &part4::ECHO_MANY_MESSAGES,
+    &part4::ECHO_EVERY_BYTE_VALUE,
+    &part4::ECHO_LARGE_MESSAGE,
+    &part4::ECHO_UNTIL_CLIENT_CLOSES,
+    &part4::ECHO_CLIENTS_IN_PARALLEL,
+    &part4::ECHO_TRANSCRIPT,
+];
+
+/// The HTTP stages' checks, in the order they run: from the most basic
+/// rules to the most advanced, so that the first failure is the one to fix
+/// first. A later part's check sits next to the part 5 check it takes
+/// further (`request_byte_by_byte` right after `request_in_pieces`), which
+/// is why the order is written out here rather than taken file by file. A
+/// stage leaves out the checks of later parts (see
+/// [`checks()`](crate::checks())). A check left out of this list is used
+/// nowhere, and the compiler says so (`dead_code`).
+///
+/// `&part5::WELL_FORMED_RESPONSE` borrows the constant: the list holds
+/// references to checks (`&Check`), much as a Python list holds references
+/// to its objects.
+pub(crate) const HTTP: &[&Check] = &[
+    &part5::WELL_FORMED_RESPONSE,
+    &part5::HELLO_WORLD_PAGE,
+    &part5::TRANSCRIPT,
+    &part5::ERROR_RESPONSE_WELL_FORMED,
+    &part5::REQUEST_IN_PIECES,
+    &part6::REQUEST_BYTE_BY_BYTE,
+    &part5::BODY_WITH_CONTENT_LENGTH,
+    &part5::ANSWER_AFTER_BODY,
+    &part5::HEAD_REQUEST,
+    &part5::EXPECT_CONTINUE,
+    &refusals::HOST_REQUIRED,
+    &part6::HEADER_WITHOUT_SPACE,
+    &part6::MANY_HEADERS,
+    &part6::BYTES_AFTER_BODY,
+    &refusals::BAD_REQUEST_LINE,
+    &refusals::BAD_HEADER_LINE,
+    &refusals::CONTENT_LENGTH_NOT_A_NUMBER,
+    &refusals::CONTENT_LENGTHS_DISAGREE,
+    &part5::CONTENT_LENGTH_AND_TRANSFER_ENCODING,
+    &part5::TRANSFER_ENCODING_ALONE,
+    &refusals::HEAD_TOO_LARGE,
+    &refusals::BODY_TOO_LARGE,
+    &part5::CLIENT_LEAVES_EARLY,
+    &part5::BAD_INPUT_THEN_GOOD,
+    &part5::QUIET_CLIENT_TIMED_OUT,
+    &part5::CLIENTS_IN_PARALLEL,
+    &part5::MANY_CLIENTS_AT_ONCE,
+    &part5::CURL,
+    &part5::CURL_UPLOAD,
+    // The application's (part 7 on), after the server's.
+    &part7::CREATE_ANSWERS_ITS_BODY,
+    &part7::UNKNOWN_PATH_NOT_FOUND,
+    &part7::BODIES_KEPT_APART,
+    &part7::BODY_IN_PIECES,
+    &part7::HEADER_NAME_IN_ANY_CASE,
+    &part8::QUERY_DECODED,
+    &part8::QUERY_KEY_WITHOUT_VALUE,
+    &part8::MEDIA_TYPES,
+    &part8::NOT_FOUND_FRAMED,
+    &part8::METHOD_NOT_ALLOWED_WITH_ALLOW,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn each_check_is_listed_once() {
+        for list in [ECHO, HTTP] {
+            let mut names = HashSet::new();
+            for check in list {
+                assert!(names.insert(check.name), "{} is listed twice", check.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The stages of the series: which crate takes which step, and so which
+//! checks it runs. A new stage is one more entry in [`STAGES`].
+
+/// Which kind of server a stage builds, and so which list of checks applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Part 4: a TCP echo server.
+    Echo,
+    /// Parts 5 and on: an HTTP server answering one request per connection.
+    Http,
+}
+
+/// A stage of the series: one of this workspace's crates, and the step of
+/// the series it takes. A stage runs the checks of its kind that its part
+/// or an earlier one introduces ([`Check::since`](crate::Check::since)), so that a part 5 server
+/// is never held to what part 6 teaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stage {
+    /// The crate's name, such as `part5-oo-session`.
+    pub name: &'static str,
+    /// The short form, such as `part5`: every stage of that part answers to
+    /// it, since they run the same checks.
+    pub short: &'static str,
+    /// The part of the series, 4 for `part4-tcp-echo`.
+    pub part: u8,
+    pub kind: Kind,
+    /// Where an HTTP stage serves the post's page: `/` until part 7's
+    /// application, `/index.html` in part 8's. (The echo stage has none.)
+    pub page: &'static str,
+    /// Checks of earlier parts that this stage's lesson changes on purpose,
+    /// each with why: left out of its run. (Part 8's `GET /` answers the
+    /// query it got, no longer the page.)
+    pub retires: &'static [(&'static str, &'static str)],
+}
+
+/// Every stage, in the series' order. A new stage is one more line here,
+/// and its checks name its part in [`Check::since`](crate::Check::since).
+pub const STAGES: &[Stage] = &[
+    Stage {
+        name: "part4-tcp-echo",
+        short: "part4",
+        part: 4,
+        kind: Kind::Echo,
+        page: "",
+        retires: &[],
+    },
+    Stage {
+        name: "part5-http-httparse",
+        short: "part5",
+        part: 5,
+        kind: Kind::Http,
+        page: "/",
+        retires: &[],
+    },
+    Stage {
+        name: "part5-oo-session",
+        short: "part5",
+        part: 5,
+        kind: Kind::Http,
+        page: "/",
+        retires: &[],
+    },
+    Stage {
+        name: "part6-custom-parser",
+        short: "part6",
+        part: 6,
+        kind: Kind::Http,
+        page: "/",
+        retires: &[],
+    },
+    Stage {
+        name: "part7-app-interface",
+        short: "part7",
+        part: 7,
+        kind: Kind::Http,
+        page: "/",
+        retires: &[],
+    },
+    Stage {
+        name: "part8-web-framework",
+        short: "part8",
+        part: 8,
+        kind: Kind::Http,
+        page: "/index.html",
+        retires: &[
+            (
+                "hello_world_page",
+                "GET / answers the query it got; the page is at /index.html (see media_types)",
+            ),
+            ("curl", "GET / answers the query it got, not the page"),
+        ],
+    },
+];
+
+impl Stage {
+    /// The stage a crate name (`part4-tcp-echo`, `part5-oo-session`, …) or a
+    /// short form (`part4`, `part5`, `part6`) stands for.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        STAGES
+            .iter()
+            .find(|stage| stage.name == name || stage.short == name)
+            .copied()
+    }
+
+    /// Every name a stage answers to: the crate names, then the short forms.
+    pub fn names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
+        for stage in STAGES {
+            if !names.contains(&stage.short) {
+                names.push(stage.short);
+            }
+        }
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_name_is_known() {
+        for name in Stage::names() {
+            let stage = Stage::from_name(name).unwrap();
+            assert!(stage.name == name || stage.short == name);
+        }
+        assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
+        assert_eq!(Stage::from_name("part9"), None);
+        // The stages come in the series' order.
+        assert!(STAGES.windows(2).all(|pair| pair[0].part <= pair[1].part));
+    }
+}
