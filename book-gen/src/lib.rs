@@ -28,6 +28,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use similar::TextDiff;
 use stage_check::Server;
+use stage_check::tools::Profile;
 
 pub mod bench;
 pub mod links;
@@ -543,39 +544,15 @@ fn replace_version_after(text: &str, prefix: &str, shown: &str) -> String {
     out
 }
 
-/// Builds every stage's binary, as `cargo build` would, and returns the
-/// folder they are in: the one this program runs from (tests run from its
-/// `deps` folder).
+/// Builds every stage's binary, and stage-check's with its examples, in the
+/// profile this program was built in, and returns the folder they are in.
 pub fn build_stages() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let mut dir = exe
-        .parent()
-        .context("no folder for this program")?
-        .to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.current_dir(workspace_root()).args([
-        "build",
-        "--quiet",
-        "--bins",
-        "--examples",
-        "-p",
-        "stage-check",
-    ]);
-    for stage in stages() {
-        build.args(["-p", stage]);
-    }
-    if dir.ends_with("release") {
-        build.arg("--release");
-    }
-    let status = build.status().context("cannot run cargo build")?;
-    if !status.success() {
-        bail!("cargo build of the stages failed");
-    }
-    Ok(dir)
+    let profile = if cfg!(debug_assertions) {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
+    stage_check::tools::build_stages(profile)
 }
 
 /// Every generated part.

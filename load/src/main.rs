@@ -30,12 +30,13 @@
 //! it keeps up with nginx and leaves the other core to the server. Its Lua
 //! hooks (`load/wrk.lua`) count non-2xx answers and print the figures as JSON.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use stage_check::tools::Profile;
 
 mod measure;
 mod report;
@@ -139,7 +140,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("no workspace folder")?;
-    let programs = build_stages()?;
+    let programs = stage_check::tools::build_stages(Profile::Release)?;
     let mut contenders = Vec::new();
     match nginx(workspace)? {
         Some(server) => contenders.push(Contender {
@@ -148,8 +149,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         }),
         None => eprintln!("nginx is not installed (apt-get install nginx-light): no ratios to it"),
     }
-    for (name, program) in stages().into_iter().zip(&programs) {
-        let mut command = Command::new(program);
+    for name in stages() {
+        let mut command = Command::new(programs.join(name));
         command.args(["--port", "0", "--quiet", "--read-timeout"]);
         command.arg(READ_TIMEOUT.as_secs().to_string());
         let server =
@@ -226,47 +227,6 @@ pub(crate) fn push<K: PartialEq + Copy, T>(
         Some((_, _, values)) => values.push(value),
         None => all.push((name.to_string(), key, vec![value])),
     }
-}
-
-/// Builds the stages in release mode, and returns their programs' paths,
-/// in the order of [`stages`], as cargo reports them.
-fn build_stages() -> anyhow::Result<Vec<PathBuf>> {
-    let stages = stages();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args([
-        "build",
-        "--release",
-        "--message-format=json-render-diagnostics",
-    ]);
-    for stage in &stages {
-        command.args(["-p", stage]);
-    }
-    let output = command
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run cargo")?;
-    if !output.status.success() {
-        bail!("the stages did not build");
-    }
-    let mut programs = vec![None; stages.len()];
-    for line in output.stdout.split(|&b| b == b'\n') {
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        let name = message["target"]["name"].as_str().unwrap_or_default();
-        if let (Some(i), Some(path)) = (
-            stages.iter().position(|stage| *stage == name),
-            message["executable"].as_str(),
-        ) {
-            programs[i] = Some(PathBuf::from(path));
-        }
-    }
-    programs
-        .into_iter()
-        .zip(stages)
-        .map(|(path, stage)| path.with_context(|| format!("cargo built no program for {stage}")))
-        .collect()
 }
 
 /// nginx on a free port, from `servers/nginx.sh`, if nginx is installed.

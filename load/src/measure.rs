@@ -5,10 +5,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use stage_check::tools::median;
+use stage_check::wait::poll_until;
 
 use crate::{Contender, Plan};
 
@@ -146,7 +147,7 @@ pub fn load(
 pub fn idle(contender: &Contender, count: u32, plan: &Plan) -> anyhow::Result<Idle> {
     let server = &contender.server;
     let count = count as usize;
-    let before = open_files(server.pid());
+    let before = server.open_files();
     let mut held = Vec::with_capacity(count);
     while held.len() < count {
         // In batches smaller than the stages' accept queue (128 connections,
@@ -161,17 +162,18 @@ pub fn idle(contender: &Contender, count: u32, plan: &Plan) -> anyhow::Result<Id
         }
         // Connected is not yet accepted: wait until the server holds them.
         wait_until(&contender.name, || {
-            open_files(server.pid()) >= before + held.len()
+            server.open_files() >= before + held.len()
         })?;
     }
-    let (threads, memory_kib) = (threads(server.pid()), memory(server.pid()));
+    let threads = server.thread_count()? as u64;
+    let memory_kib = server.memory_kib()?;
     let mut times = Vec::with_capacity(plan.fresh_requests);
     for _ in 0..plan.fresh_requests {
         times.push(fresh_request(contender)?);
     }
     drop(held);
     // The server lets go of them before the next measurement.
-    wait_until(&contender.name, || open_files(server.pid()) <= before)?;
+    wait_until(&contender.name, || server.open_files() <= before)?;
     Ok(Idle {
         threads,
         memory_mib: memory_kib as f64 / 1024.0,
@@ -200,86 +202,7 @@ fn fresh_request(contender: &Contender) -> anyhow::Result<f64> {
 
 /// Polls `done` every few milliseconds until it holds, for at most [`DEADLINE`].
 fn wait_until(name: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        if Instant::now() > deadline {
-            bail!("{name} did not take in, or let go of, its idle connections within {DEADLINE:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    Ok(())
-}
-
-/// The median of `values` (which it sorts).
-pub fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
-/// A process and its descendants (nginx's master process and its worker),
-/// from Linux's `/proc`.
-fn family(pid: u32) -> Vec<u32> {
-    let mut family = vec![pid];
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return family;
-    };
-    let parents: Vec<(u32, u32)> = entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|child| {
-            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
-            // After the name in brackets: the state, then the parent's id.
-            let after_name = &stat[stat.rfind(')')? + 2..];
-            let parent = after_name.split(' ').nth(1)?.parse().ok()?;
-            Some((child, parent))
-        })
-        .collect();
-    let mut i = 0;
-    while i < family.len() {
-        let parent = family[i];
-        family.extend(
-            parents
-                .iter()
-                .filter(|(_, p)| *p == parent)
-                .map(|(c, _)| *c),
-        );
-        i += 1;
-    }
-    family
-}
-
-/// How many files (sockets among them) a server's processes hold open.
-fn open_files(pid: u32) -> usize {
-    family(pid)
-        .iter()
-        .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/fd")).ok())
-        .map(|fds| fds.count())
-        .sum()
-}
-
-/// A number field of a `/proc` file summed over a server's processes, such
-/// as `Threads:` in `status`.
-fn sum_field(pid: u32, file: &str, field: &str) -> u64 {
-    family(pid)
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok())
-        .filter_map(|text| {
-            text.lines()
-                .find_map(|line| line.strip_prefix(field))
-                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .sum()
-}
-
-/// How many threads a server's processes run.
-fn threads(pid: u32) -> u64 {
-    sum_field(pid, "status", "Threads:")
-}
-
-/// The proportional set size of a server's processes, in KiB.
-fn memory(pid: u32) -> u64 {
-    sum_field(pid, "smaps_rollup", "Pss:")
+    poll_until(DEADLINE, Duration::from_millis(10), || done().then_some(())).with_context(|| {
+        format!("{name} did not take in, or let go of, its idle connections within {DEADLINE:?}")
+    })
 }

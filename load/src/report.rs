@@ -72,7 +72,7 @@ fn median<K: PartialEq, T>(all: &Measured<K, T>, name: &str, case: K, of: fn(&T)
         .filter(|(n, c, _)| n == name && *c == case)
         .flat_map(|(_, _, rounds)| rounds.iter().map(of))
         .collect();
-    measure::median(&mut values)
+    stage_check::tools::median(&mut values)
 }
 
 /// One table row per case and server: the case, the server, then each

@@ -49,10 +49,31 @@
 //!   the harness.
 //! - [`wait`]: [`wait::poll_until`], for waiting on what no event announces.
 //! - `workspace.rs` and `workspace/`: what only this workspace's own tests
-//!   use: the [`harness`] every stage's `tests/stage_check.rs` calls
-//!   ([`run_as_tests`]), and a test in Chromium.
+//!   and tools use: the [`harness`] every stage's `tests/stage_check.rs`
+//!   calls ([`run_as_tests`]), a test in Chromium, and the [`tools`] that
+//!   `load` and the book's generator share (building the stages, a median).
 //! - `main.rs`: the command line that runs the checks against anyone's
 //!   server.
+//!
+//! # Deadlines
+//!
+//! Every wait of a check, and of this workspace's tests, has a deadline, and
+//! no deadline may equal a timer of the server it waits on: the verdict
+//! would go to whichever fires first, and on a busy machine that is a coin
+//! toss. Each one, next to the server's timer it must keep clear of (the
+//! unit test `deadlines_keep_clear_of_the_servers_timers` holds the margins):
+//!
+//! | deadline | what it waits for | the server's timer beside it |
+//! | --- | --- | --- |
+//! | [`IO_TIMEOUT`](client::IO_TIMEOUT) | a connection; the answer to a whole request | none: a server answers a whole request at once |
+//! | the close after a whole answer | the server's close | its lingering close (ours: 2 s at most; nginx's: 5 s). Our side closes its half first, and a lingering server then closes at once; a refusal is read by its framing, and its close not waited for |
+//! | the pauses inside a request, the longest 0.5 s (`WAIT_FOR_REST`) | pacing: a request in pieces, a body in two halves | the read timeout, [`TEST_READ_TIMEOUT`](harness::TEST_READ_TIMEOUT) in tests: six times the longest pause, the whole of a request sent a byte at a time included |
+//! | `quiet_client_timed_out`: the read timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the `408` | the read timeout itself |
+//! | [`CHECK_DEADLINE`], and the read timeout more for the check that waits it out | a whole check | none |
+//! | [`START_DEADLINE`](server::START_DEADLINE) | a server to listen | none (gunicorn's four workers start in about a second) |
+//! | the harness's `THREADS_END_WITHIN` | a stage's threads to end once its clients left | the lingering close, 2 s at most: five times that |
+//! | the browser test's `WITHIN` | Chromium to start, load, ask for the favicon | the spare connection's `408`, after the read timeout: it is expected |
+//! | the command line's tests, `RUN_DEADLINE` | one run of stage-check | none (a whole stage's run takes 15 to 30 s) |
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -76,6 +97,7 @@ pub use exercises::{Exercise, all_exercises, exercises};
 pub use server::{Server, ServerLog};
 pub use stage::{Kind, STAGES, Stage};
 pub use workspace::harness::{self, run_as_tests};
+pub use workspace::tools;
 
 /// What a check holds a server to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,6 +389,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The margins of the table of deadlines in the crate's documentation.
+    #[test]
+    fn deadlines_keep_clear_of_the_servers_timers() {
+        use crate::client::{BYTE_PAUSE, PIECE_PAUSE, WAIT_FOR_REST};
+        use crate::harness::TEST_READ_TIMEOUT;
+        // The longest a request waits inside itself: sent a byte at a time,
+        // or paused in the middle.
+        let byte_by_byte = BYTE_PAUSE * checks::CURL_REQUEST.len() as u32;
+        let longest_pause = [
+            WAIT_FOR_REST,
+            PIECE_PAUSE,
+            byte_by_byte,
+            checks::part7::SECOND_HALF_AFTER,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+        assert!(TEST_READ_TIMEOUT >= 6 * longest_pause);
+        // A whole check outlasts the waits it is made of.
+        assert!(CHECK_DEADLINE >= 5 * client::IO_TIMEOUT);
     }
 
     #[test]

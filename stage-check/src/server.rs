@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use crate::Target;
 
+mod process;
+
 /// How long a server may take to start listening, unless told otherwise.
 pub const START_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -170,16 +172,23 @@ impl Server {
         &self.stderr
     }
 
-    /// How many threads the server's process runs now, as Linux's `/proc`
-    /// says (elsewhere, an error). Only the process stage-check started is
-    /// counted: a server started by a shell or `cargo run` is a child of it.
+    /// How many threads the server runs now: its process and all it
+    /// started (a shell, `cargo run`, nginx's workers), as Linux's `/proc`
+    /// says (elsewhere, an error).
     pub fn thread_count(&self) -> io::Result<usize> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("Threads:"))
-            .and_then(|count| count.trim().parse().ok())
-            .ok_or_else(|| io::Error::other("no thread count in /proc"))
+        process::threads(self.pid())
+    }
+
+    /// How much memory the server holds now, its processes' proportional
+    /// set size (PSS), in KiB, from `/proc`.
+    pub fn memory_kib(&self) -> io::Result<u64> {
+        process::memory_kib(self.pid())
+    }
+
+    /// How many files, sockets among them, the server's processes hold
+    /// open now, from `/proc` (0 where there is none).
+    pub fn open_files(&self) -> usize {
+        process::open_files(self.pid())
     }
 
     /// How the server ended, if it has.

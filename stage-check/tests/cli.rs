@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Trial};
 use serde_json::Value;
@@ -1038,39 +1038,31 @@ fn colours_only_when_wanted() {
 #[cfg(target_os = "linux")]
 mod processes {
     use super::*;
+    use stage_check::wait::poll_until;
+
+    /// How often to look again.
+    const POLL: Duration = Duration::from_millis(20);
 
     /// Asserts that process `pid` stops within a few seconds (a signal
     /// takes effect soon, not at once). A zombie, dead but not yet waited
     /// for, counts as stopped.
     fn assert_stops(pid: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
+        let stopped = poll_until(Duration::from_secs(5), POLL, || {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             // The state follows the command's name, which is in parentheses.
             let state = stat.rsplit(") ").next().unwrap_or_default();
-            if stat.is_empty() || state.starts_with('Z') {
-                return;
-            }
-            assert!(Instant::now() < deadline, "process {pid} was left running");
-            thread::sleep(Duration::from_millis(20));
-        }
+            (stat.is_empty() || state.starts_with('Z')).then_some(())
+        });
+        assert!(stopped.is_some(), "process {pid} was left running");
     }
 
     /// Waits until `path` holds a line, for at most ten seconds.
     fn read_when_written(path: &Path) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        let text = poll_until(Duration::from_secs(10), POLL, || {
             let text = std::fs::read_to_string(path).unwrap_or_default();
-            if text.ends_with('\n') {
-                return text.trim().to_string();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} never written",
-                path.display()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+            text.ends_with('\n').then(|| text.trim().to_string())
+        });
+        text.unwrap_or_else(|| panic!("{} never written", path.display()))
     }
 
     /// A command line for --exec that never listens: it writes its own process
@@ -1120,16 +1112,12 @@ mod processes {
             .expect("stage-check runs");
         let pids = ["leader", "child"].map(|name| read_when_written(&dir.join(name)));
         signal(child.id(), nix::sys::signal::Signal::SIGINT);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("stage-check's status") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("stage-check did not stop on Ctrl-C");
-            }
-            thread::sleep(Duration::from_millis(20));
+        let status = poll_until(Duration::from_secs(10), POLL, || {
+            child.try_wait().expect("stage-check's status")
+        });
+        let Some(status) = status else {
+            let _ = child.kill();
+            panic!("stage-check did not stop on Ctrl-C");
         };
         assert_eq!(status.code(), Some(130));
         for pid in pids {

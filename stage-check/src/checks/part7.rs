@@ -25,7 +25,7 @@ const DEMO: &str = "the chapter's demo application answers this way; a learner's
 /// How long the second half of a body waits, in `body_in_pieces`: long
 /// enough that it surely comes in a read of its own (the original's
 /// application never saw such a body).
-const SECOND_HALF_AFTER: Duration = Duration::from_millis(300);
+pub(crate) const SECOND_HALF_AFTER: Duration = Duration::from_millis(300);
 
 /// A `POST /create` with `body`, and `content_type` as the header named
 /// `name`.

@@ -12,17 +12,8 @@ use std::time::{Duration, Instant};
 use super::response::{Method, answer_complete};
 
 /// How long a check waits for a connection, or for the server's next bytes,
-/// unless it says otherwise.
-///
-/// No deadline of a check may equal a timer of the server it judges, or the
-/// verdict goes to whichever fires first, and on a busy machine that is a
-/// coin toss. The timers, and how the checks keep clear of them:
-///
-/// | the server's timer | what stage-check waits, next to it |
-/// | --- | --- |
-/// | its read timeout, for a client that stops halfway (our stages: 30 s, 3 s in tests, [`TEST_READ_TIMEOUT`](crate::harness::TEST_READ_TIMEOUT)) | the longest pause inside a request is 0.5 s, a sixth of it; the timeout check waits the timeout and 5 s more |
-/// | its lingering close after an answer sent before the request was read (our stages: 0.5 s idle, 2 s in all; nginx: 5 s) | a refusal is read by its own framing, not to the close; after a whole answer, our side closes its half, which ends any lingering at once |
-/// | nginx's and Node's keep-alive timers (off in `servers/`) | none: they close after each answer |
+/// unless it says otherwise. (The crate's documentation lists every
+/// deadline next to the server's timer it keeps clear of.)
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many bytes of what was sent or received a report shows.
