@@ -4,17 +4,9 @@
 # `--port N` and `--read-timeout SECONDS` as the stages do, so stage-check's
 # --exec can start it.
 set -eu
-port=5000
-read_timeout=30
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --port) port=$2; shift 2 ;;
-        --read-timeout) read_timeout=$2; shift 2 ;;
-        *) echo "usage: $0 [--port N] [--read-timeout SECONDS]" >&2; exit 2 ;;
-    esac
-done
-command -v lighttpd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/options.sh"
+command -v lighttpd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
 # lighttpd's working folder: its config and the page.
 prefix="${TMPDIR:-/tmp}/stage-lighttpd-$port"
 rm -rf "$prefix"

@@ -189,18 +189,12 @@ impl Conn {
             self.finish_sending();
         }
         let left = within.saturating_sub(started.elapsed());
-        match self.read_while(left, |_| false) {
-            Ok(true) => Ok(()),
-            Ok(false) if self.received.is_empty() => Err(self.fail(format!(
-                "an answer within {} s; the server sent nothing and kept the connection open",
-                within.as_secs_f32()
-            ))),
-            Ok(false) => Err(self.fail(format!(
-                "the server to close the connection within {} s after its answer",
-                within.as_secs_f32()
-            ))),
-            Err(error) => Err(self.fail(format!("to read the answer, but: {error}"))),
-        }
+        let read = self.read_while(left, |_| false);
+        let unfinished = format!(
+            "the server to close the connection within {} s after its answer",
+            within.as_secs_f32()
+        );
+        self.judge_read(read, within, unfinished)
     }
 
     /// Reads until a whole final answer to a request of `method` is in, by
@@ -208,16 +202,30 @@ impl Conn {
     /// closes, for at most `within`. Whether the server closes afterwards is
     /// not asked: for the checks that judge only which answer came.
     pub fn read_answer(&mut self, method: Method, within: Duration) -> Result<(), Failure> {
-        match self.read_while(within, |received| answer_complete(received, method)) {
+        let read = self.read_while(within, |received| answer_complete(received, method));
+        let unfinished = format!(
+            "the rest of the answer within {} s, or the close that ends it",
+            within.as_secs_f32()
+        );
+        self.judge_read(read, within, unfinished)
+    }
+
+    /// The failure, if any, of a read of an answer that took at most
+    /// `within`: time ran out before anything came, or, said by
+    /// `unfinished`, before the answer was done.
+    fn judge_read(
+        &self,
+        read: io::Result<bool>,
+        within: Duration,
+        unfinished: String,
+    ) -> Result<(), Failure> {
+        match read {
             Ok(true) => Ok(()),
             Ok(false) if self.received.is_empty() => Err(self.fail(format!(
                 "an answer within {} s; the server sent nothing and kept the connection open",
                 within.as_secs_f32()
             ))),
-            Ok(false) => Err(self.fail(format!(
-                "the rest of the answer within {} s, or the close that ends it",
-                within.as_secs_f32()
-            ))),
+            Ok(false) => Err(self.fail(unfinished)),
             Err(error) => Err(self.fail(format!("to read the answer, but: {error}"))),
         }
     }
