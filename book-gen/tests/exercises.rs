@@ -422,7 +422,7 @@ fn read_on_a_thread(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<
 fn every_exercise_has_a_patch_and_a_page() -> Result<(), Failed> {
     let mut problems = Vec::new();
     let mut numbers: HashMap<&str, usize> = HashMap::new();
-    for (_, exercise) in all_exercises() {
+    for (stage, exercise) in all_exercises() {
         let number = numbers.entry(exercise.stage).or_default();
         *number += 1;
         let name = exercise.name;
@@ -445,16 +445,34 @@ fn every_exercise_has_a_patch_and_a_page() -> Result<(), Failed> {
             ));
             continue;
         };
+        // Every page opens with how to do an exercise, written once.
+        if *number == 1 && !page.starts_with("{{#include doing-an-exercise.md}}") {
+            problems.push(format!(
+                "{}: does not open with {{{{#include doing-an-exercise.md}}}}",
+                page_path.display()
+            ));
+        }
         let include = format!(
             "{{{{#include ../../exercises/{}/{name}.patch}}}}",
             exercise.stage
         );
         // The commands a learner runs, from the workspace, without assuming
-        // where cargo puts its builds.
-        let command = format!("--exercise {name}");
+        // where cargo puts its builds: the stage built first, so that
+        // stage-check need not wait for the compiler, then the checks, which
+        // end green for a solution: the timeout check runs too, given the
+        // read timeout.
+        let build = format!(
+            "$ cargo build -p {}\n$ cargo run -q -p stage-check -- {} --exercise {name}",
+            exercise.stage, exercise.stage
+        );
+        let read_timeout = format!("--read-timeout {} ", READ_TIMEOUT.as_secs());
         let exec = format!("--exec \"cargo run -q -p {} --", exercise.stage);
         let tests = format!("cargo test -p {}", exercise.stage);
-        for needed in [&include, &command, &exec, &tests] {
+        let mut needed = vec![&include, &build, &exec, &tests];
+        if stage.kind == Kind::Http {
+            needed.push(&read_timeout);
+        }
+        for needed in needed {
             if !section.contains(needed) {
                 problems.push(format!(
                     "{name}: its section (exercise {number}) has no {needed}"
