@@ -149,8 +149,19 @@ mod tests {
         }
         assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
         assert_eq!(Stage::from_name("part9"), None);
-        // A check is worth one point unless its stage says otherwise.
+        // A check is worth one point unless its stage says otherwise, and
+        // what a stage says is of its own checks.
         assert_eq!(Stage::from_name("part5").map(|s| s.points("curl")), Some(1));
+        for stage in STAGES {
+            let checks = crate::checks(*stage, crate::Rules::All);
+            for (name, _) in stage.points {
+                assert!(
+                    checks.iter().any(|c| c.name == *name),
+                    "{}: {name}",
+                    stage.name
+                );
+            }
+        }
         // The stages come in the series' order.
         assert!(STAGES.windows(2).all(|pair| pair[0].part <= pair[1].part));
     }
