@@ -55,6 +55,7 @@ pub(crate) const HTTP: &[&Check] = &[
     &part6::REQUEST_BYTE_BY_BYTE,
     &part5::BODY_WITH_CONTENT_LENGTH,
     &part5::ANSWER_AFTER_BODY,
+    &part5::ANSWER_AFTER_CHUNKED_BODY,
     &part5::HEAD_REQUEST,
     &part5::EXPECT_CONTINUE,
     &refusals::HOST_REQUIRED,

@@ -45,15 +45,15 @@
 //! - [`server`]: starting a server as a child process, learning its address
 //!   from its `Listening on …` line, collecting its log, stopping it; for
 //!   `--exec`, our tests, and `load`.
-//! - [`report`]: results, to a person or as JSON, for the command line and
-//!   the harness.
+//! - [`report`]: results, to a person, as JSON or as JUnit XML, for the
+//!   command line and the harness.
 //! - [`wait`]: [`wait::poll_until`], for waiting on what no event announces.
 //! - `workspace.rs` and `workspace/`: what only this workspace's own tests
 //!   and tools use: the [`harness`] every stage's `tests/stage_check.rs`
 //!   calls ([`run_as_tests`]), a test in Chromium, and the [`tools`] that
 //!   `load` and the book's generator share (building the stages, a median).
 //! - `main.rs`: the command line that runs the checks against anyone's
-//!   server.
+//!   server; `grade.rs`, its `grade` subcommand, which grades a class.
 //!
 //! # Deadlines
 //!

@@ -11,8 +11,10 @@
 //! not enough: on Unix each server gets a process group of its own, and the
 //! whole group is killed, when the [`Server`] is dropped and on Ctrl-C.
 
+use std::fmt;
 use std::io::{self, BufRead, BufReader};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -30,6 +32,10 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// How many of the server's last lines on standard error a failure shows.
 pub const SHOWN_LINES: usize = 10;
+
+/// How many lines a server that did not start shows from its first `error`
+/// line on: enough for a compiler's error, its `-->` place and the code.
+const ERROR_LINES: usize = 30;
 
 /// A server started as a child process. Dropping it stops the process (and
 /// what it started), so a test that fails, or panics, leaves no server behind.
@@ -61,9 +67,21 @@ impl Server {
         read_timeout: Option<Duration>,
         within: Duration,
     ) -> io::Result<Server> {
+        Server::exec_in(Path::new("."), command_line, read_timeout, within)
+    }
+
+    /// The same, run from inside the folder `dir`: a submission's, when a
+    /// class is graded.
+    pub fn exec_in(
+        dir: &Path,
+        command_line: &str,
+        read_timeout: Option<Duration>,
+        within: Duration,
+    ) -> io::Result<Server> {
         let port = free_port()?;
         let command_line = with_options(command_line, port, read_timeout)?;
         let mut command = shell(&command_line);
+        command.current_dir(dir);
         // Python buffers what it prints when its output is a pipe, as here:
         // without this, its log would come in late, or never.
         command.env("PYTHONUNBUFFERED", "1");
@@ -136,20 +154,17 @@ impl Server {
         }
     }
 
-    /// The error for a server that did not start, with its last words on
-    /// standard error. Consumes the server, which stops it.
+    /// The error for a server that did not start, with its words on
+    /// standard error (see [`NotStarted`]). Consumes the server, which
+    /// stops it.
     fn not_started(mut self, why: String) -> io::Error {
-        if self.exit_status().is_some() {
+        let exited = self.exit_status().is_some();
+        if exited {
             // It exited just now: its last lines may still be in the pipe.
             self.stderr.wait_for(POLL * 10, |_| None::<()>);
         }
-        let mut message = format!("the server did not start: {why}");
-        let said = self.stderr.tail(SHOWN_LINES);
-        if !said.is_empty() {
-            message.push_str("; it said:\n");
-            message.push_str(&said.join("\n"));
-        }
-        io::Error::other(message)
+        let said = worth_showing(&self.stderr.lines());
+        io::Error::other(NotStarted { why, exited, said })
     }
 
     /// The server's process id.
@@ -203,6 +218,42 @@ impl Server {
             log: Some(self.log.clone()),
             read_timeout: None,
         }
+    }
+}
+
+/// Why a server did not start, inside the [`io::Error`] that
+/// [`Server::exec`] returns: `error.get_ref()` and `downcast_ref` find it,
+/// as Python's `except NotStarted as e` would.
+#[derive(Debug)]
+pub struct NotStarted {
+    /// What went wrong, such as "it exited (exit status: 2) before listening".
+    pub why: String,
+    /// Whether it exited (rather than ran on without listening).
+    pub exited: bool,
+    /// What it said on standard error, the part worth showing.
+    pub said: Vec<String>,
+}
+
+impl fmt::Display for NotStarted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server did not start: {}", self.why)?;
+        if !self.said.is_empty() {
+            write!(f, "; it said:\n{}", self.said.join("\n"))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NotStarted {}
+
+/// The lines of a server's standard error worth showing when it did not
+/// start: from its first line that starts with `error` (a compiler's
+/// `error[E0425]: …`, then its `-->` place and the code, which
+/// `cargo run` prints before a tail of notes), or else its last lines.
+fn worth_showing(lines: &[String]) -> Vec<String> {
+    match lines.iter().position(|line| line.starts_with("error")) {
+        Some(first) => lines[first..].iter().take(ERROR_LINES).cloned().collect(),
+        None => lines[lines.len().saturating_sub(SHOWN_LINES)..].to_vec(),
     }
 }
 
@@ -535,6 +586,22 @@ mod tests {
             "server -t 3 -p 5001"
         );
         assert!(with("server -t {read_timeout}", None).is_err());
+    }
+
+    #[test]
+    fn a_compile_error_is_shown_from_its_first_error_line() {
+        let lines = |text: &str| text.lines().map(String::from).collect::<Vec<_>>();
+        let mut cargo = lines(
+            "   Compiling server v0.1.0\nerror[E0425]: cannot find value `x`\n --> src/main.rs:3:5",
+        );
+        cargo.extend((0..40).map(|i| format!("note {i}")));
+        let shown = worth_showing(&cargo);
+        assert_eq!(shown[0], "error[E0425]: cannot find value `x`");
+        assert_eq!(shown[1], " --> src/main.rs:3:5");
+        assert_eq!(shown.len(), ERROR_LINES);
+        // No `error` line: the last lines, where a traceback ends.
+        let python = lines("Traceback\n  File \"server.py\"\nNameError: x");
+        assert_eq!(worth_showing(&python), python);
     }
 
     #[test]

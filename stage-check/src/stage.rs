@@ -31,6 +31,9 @@ pub struct Stage {
     /// each with why: left out of its run. (Part 8's `GET /` answers the
     /// query it got, no longer the page.)
     pub retires: &'static [(&'static str, &'static str)],
+    /// What a check is worth when a class is graded, for the checks worth
+    /// other than one point (see [`Stage::points`]); empty for equal weights.
+    pub points: &'static [(&'static str, u32)],
 }
 
 /// Every stage, in the series' order. A new stage is one more line here,
@@ -43,6 +46,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Echo,
         page: "",
         retires: &[],
+        points: &[],
     },
     Stage {
         name: "part5-http-httparse",
@@ -51,6 +55,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        points: &[],
     },
     Stage {
         name: "part5-oo-session",
@@ -59,6 +64,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        points: &[],
     },
     Stage {
         name: "part6-custom-parser",
@@ -67,6 +73,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        points: &[],
     },
     Stage {
         name: "part7-app-interface",
@@ -75,6 +82,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        points: &[],
     },
     Stage {
         name: "part8-web-framework",
@@ -89,6 +97,7 @@ pub const STAGES: &[Stage] = &[
             ),
             ("curl", "GET / answers the query it got, not the page"),
         ],
+        points: &[],
     },
 ];
 
@@ -100,6 +109,20 @@ impl Stage {
             .iter()
             .find(|stage| stage.name == name || stage.short == name)
             .copied()
+    }
+
+    /// What passing the check `name` is worth in a grade: what
+    /// [`points`](Stage::points) says, or one point.
+    pub fn points(&self, name: &str) -> u32 {
+        self.points
+            .iter()
+            .find(|(check, _)| *check == name)
+            .map_or(1, |(_, points)| *points)
+    }
+
+    /// The most `checks` can score: the sum of their points.
+    pub fn max_score(&self, checks: &[&crate::Check]) -> u32 {
+        checks.iter().map(|check| self.points(check.name)).sum()
     }
 
     /// Every name a stage answers to: the crate names, then the short forms.
@@ -126,6 +149,19 @@ mod tests {
         }
         assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
         assert_eq!(Stage::from_name("part9"), None);
+        // A check is worth one point unless its stage says otherwise, and
+        // what a stage says is of its own checks.
+        assert_eq!(Stage::from_name("part5").map(|s| s.points("curl")), Some(1));
+        for stage in STAGES {
+            let checks = crate::checks(*stage, crate::Rules::All);
+            for (name, _) in stage.points {
+                assert!(
+                    checks.iter().any(|c| c.name == *name),
+                    "{}: {name}",
+                    stage.name
+                );
+            }
+        }
         // The stages come in the series' order.
         assert!(STAGES.windows(2).all(|pair| pair[0].part <= pair[1].part));
     }

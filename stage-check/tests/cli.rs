@@ -41,6 +41,14 @@ fn main() {
         ),
         ("a_server_that_exits_says_why", a_server_that_exits_says_why),
         (
+            "a_compile_error_is_shown_from_its_first_error_line",
+            a_compile_error_is_shown_from_its_first_error_line,
+        ),
+        (
+            "a_server_that_does_not_start_still_gets_a_record",
+            a_server_that_does_not_start_still_gets_a_record,
+        ),
+        (
             "usage_errors_exit_with_code_2",
             usage_errors_exit_with_code_2,
         ),
@@ -91,6 +99,35 @@ fn main() {
             "answering_before_the_body_is_caught_in_a_full_json_run",
             &["examples/broken-answers-before-body"],
             answering_before_the_body_is_caught_in_a_full_json_run,
+        ),
+        (
+            "a_first_read_taken_for_the_whole_request_is_one_failure",
+            &["examples/broken-one-recv"],
+            a_first_read_taken_for_the_whole_request_is_one_failure,
+        ),
+        (
+            "a_server_that_refuses_the_read_timeout_is_graded_without_it",
+            &["examples/broken-no-read-timeout-flag"],
+            a_server_that_refuses_the_read_timeout_is_graded_without_it,
+        ),
+        (
+            "junit_reports_each_check_as_a_testcase",
+            &["examples/broken-one-recv"],
+            junit_reports_each_check_as_a_testcase,
+        ),
+        (
+            "skip_leaves_checks_out",
+            &["examples/broken-one-recv"],
+            skip_leaves_checks_out,
+        ),
+        (
+            "grade_makes_a_table_of_a_class",
+            &[
+                "examples/correct-host-required",
+                "examples/broken-one-recv",
+                "examples/broken-no-read-timeout-flag",
+            ],
+            grade_makes_a_table_of_a_class,
         ),
         (
             "what_http_recommends_is_only_noted",
@@ -240,12 +277,31 @@ impl Run {
         self.stdout.lines().collect()
     }
 
-    /// Standard output as JSON lines, one object each.
-    fn json(&self) -> Vec<Value> {
+    /// Standard output as JSON lines, one object each: the records of the
+    /// checks, and the summary last.
+    fn records(&self) -> Vec<Value> {
         self.stdout
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}")))
             .collect()
+    }
+
+    /// The checks' records, one per check: all but the summary, which must
+    /// come last.
+    fn json(&self) -> Vec<Value> {
+        let mut records = self.records();
+        let summary = records.pop().unwrap_or_default();
+        assert_eq!(
+            summary["summary"], true,
+            "the summary last:\n{}",
+            self.stdout
+        );
+        records
+    }
+
+    /// The summary that closes a JSON run.
+    fn summary(&self) -> Value {
+        self.records().pop().unwrap_or_default()
     }
 
     /// The JSON object of the check called `name`.
@@ -428,7 +484,31 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
     let run = run_all_as_json("part5", &server);
     assert_eq!(run.code, Some(1));
     let all = count("part5");
-    assert_eq!(run.json().len(), all, "one line per check, nothing else");
+    assert_eq!(
+        run.records().len(),
+        all + 1,
+        "one line per check, then the summary"
+    );
+    let summary = run.summary();
+    assert_eq!(summary["stage"], "part5-http-httparse");
+    assert!(
+        summary["checker"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("stage-check ")
+    );
+    assert_eq!(summary["failed"], 1);
+    let passed = run
+        .json()
+        .iter()
+        .filter(|r| r["outcome"] == "passed")
+        .count();
+    assert_eq!(summary["passed"], passed);
+    // Every check is worth a point: the score counts those passed.
+    assert_eq!(
+        (summary["score"].as_u64(), summary["max_score"].as_u64()),
+        (Some(passed as u64), Some(all as u64))
+    );
     let failed = run.check("answer_after_body");
     let text = |key: &str| failed[key].as_str().unwrap_or_default().to_string();
     assert_eq!(text("outcome"), "failed");
@@ -449,6 +529,190 @@ fn answering_before_the_body_is_caught_in_a_full_json_run() {
     // With --exec the log is there, and --read-timeout was given: all ran.
     assert_eq!(run.check("transcript")["outcome"], "passed");
     assert_eq!(run.check("quiet_client_timed_out")["outcome"], "passed");
+}
+
+/// A server that takes its first read for the whole request fails
+/// `request_in_pieces`, and the checks that meet the same flaw later are
+/// not judged, pointing to it.
+fn a_first_read_taken_for_the_whole_request_is_one_failure() {
+    let server = example("broken-one-recv");
+    let run = run(&["part6", "--exec", &server, "--format", "json"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(run.check("request_in_pieces")["outcome"], "failed");
+    for check in [
+        "request_byte_by_byte",
+        "head_too_large",
+        "client_leaves_early",
+    ] {
+        let result = run.check(check);
+        assert_eq!(result["outcome"], "not_judged", "{check}");
+        assert_eq!(result["see"], "request_in_pieces", "{check}");
+    }
+}
+
+/// A server whose command line refuses --read-timeout is started again
+/// without it: the output says so, and only the timeout check fails.
+fn a_server_that_refuses_the_read_timeout_is_graded_without_it() {
+    let server = example("broken-no-read-timeout-flag");
+    let args = ["part5", "--exec", &server, "--read-timeout", "2"];
+    let run = run(&[
+        &args[..],
+        &[
+            "--only",
+            "quiet_client_timed_out",
+            "--only",
+            "hello_world_page",
+        ],
+    ]
+    .concat());
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout
+            .contains("It refused --read-timeout (error: unexpected argument '--read-timeout'"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("PASS  stage  hello_world_page"));
+    assert!(
+        run.stdout
+            .contains("expected: the server did not take --read-timeout 2: ")
+    );
+    assert_eq!(run.lines().last(), Some(&"1 passed, 1 failed"));
+}
+
+/// `--format junit`: one suite named after the stage, a testcase per check
+/// with its kind of rule as its class, a failure with its report, a skip
+/// for a check not judged; what XML gives a meaning escaped.
+fn junit_reports_each_check_as_a_testcase() {
+    let server = example("broken-one-recv");
+    let run = run(&[
+        "part5-oo-session",
+        "--exec",
+        &server,
+        "--only",
+        "hello_world_page",
+        "--only",
+        "request_in_pieces",
+        "--only",
+        "head_too_large",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let xml = &run.stdout;
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>"));
+    assert!(xml.contains("<testsuite name=\"part5-oo-session\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), "{xml}");
+    assert!(xml.contains("<testcase name=\"hello_world_page\" classname=\"stage\""));
+    assert!(xml.contains("<testcase name=\"request_in_pieces\" classname=\"HTTP\""));
+    assert!(xml.contains("<failure message=\"expected status 200, not 400, as when the request comes whole\">checks:   "));
+    assert!(
+        xml.contains("sent:     b&quot;GET /index.html"),
+        "quotes escaped"
+    );
+    assert!(xml.contains("<skipped message=\"not judged: see request_in_pieces"));
+    assert_eq!(xml.matches("<testcase ").count(), 3);
+    assert!(xml.trim_end().ends_with("</testsuite>\n</testsuites>"));
+}
+
+/// `--skip` leaves checks out, --only's opposite.
+fn skip_leaves_checks_out() {
+    let server = example("broken-one-recv");
+    let run = run(&[
+        "part5",
+        "--exec",
+        &server,
+        "--skip",
+        "request_in_pieces",
+        "--skip",
+        "head_too_large",
+        "--skip",
+        "client_leaves_early",
+        "--skip",
+        "quiet_client_timed_out",
+        "--format",
+        "json",
+    ]);
+    // Its flaw's checks left out (and the one skipped without
+    // --read-timeout), what is left passes.
+    let names: Vec<Value> = run.json().iter().map(|r| r["name"].clone()).collect();
+    assert_eq!(names.len(), count("part5") - 4);
+    assert!(!names.contains(&Value::from("request_in_pieces")));
+    assert_eq!(not_passed(&run), [], "{}", run.stdout);
+    assert_eq!(run.code, Some(0));
+}
+
+/// `stage-check grade`: a folder of submissions, each with its `start`
+/// file, graded into one table, in CSV and in Markdown.
+fn grade_makes_a_table_of_a_class() {
+    let dir = std::env::temp_dir().join(format!("stage-check-grade-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let submissions = dir.join("class");
+    let start = |name: &str, line: &str| {
+        let folder = submissions.join(name);
+        std::fs::create_dir_all(&folder).expect("a submission's folder");
+        std::fs::write(folder.join("start"), format!("{line}\n")).expect("its start file");
+    };
+    start("alice", &example("correct-host-required"));
+    start("bob", &example("broken-one-recv"));
+    // Run from inside its folder: `start` finds its own script there.
+    start("carol", "sh ./server.sh");
+    std::fs::write(
+        submissions.join("carol/server.sh"),
+        "echo 'carol: not done' >&2; exit 1\n",
+    )
+    .expect("carol's server");
+    start("dave", &example("broken-no-read-timeout-flag"));
+    let csv_path = dir.join("grades.csv");
+    let run = run(&[
+        "grade",
+        &submissions.display().to_string(),
+        "--stage",
+        "part5",
+        "--read-timeout",
+        "2",
+        "--skip",
+        "curl",
+        "--skip",
+        "curl_upload",
+        "--csv",
+        &csv_path.display().to_string(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let all = count("part5") - 2;
+    let csv = std::fs::read_to_string(&csv_path).expect("grades.csv written");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|line| line.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5, "a header and a row per submission:\n{csv}");
+    let header = &rows[0];
+    assert_eq!(header[0], "submission");
+    assert_eq!(header[header.len() - 3..], ["score", "max_score", "note"]);
+    let column = |check: &str| header.iter().position(|name| *name == check).expect(check);
+    let names: Vec<&str> = rows[1..].iter().map(|row| row[0]).collect();
+    assert_eq!(names, ["alice", "bob", "carol", "dave"]);
+    let (alice, bob, carol, dave) = (&rows[1], &rows[2], &rows[3], &rows[4]);
+    let max = all.to_string();
+    let score = |row: &Vec<&str>| (row[all + 1].to_string(), row[all + 2].to_string());
+    assert!(alice[1..=all].iter().all(|cell| *cell == "pass"), "{csv}");
+    assert_eq!(score(alice), (max.clone(), max.clone()));
+    assert_eq!(bob[column("request_in_pieces")], "FAIL");
+    assert_eq!(bob[column("head_too_large")], "n.j.");
+    assert_eq!(bob[column("hello_world_page")], "pass");
+    assert_eq!(score(bob), ((all - 3).to_string(), max.clone()));
+    assert!(carol[1..=all].iter().all(|cell| cell.is_empty()));
+    assert_eq!(score(carol), ("0".to_string(), max.clone()));
+    assert!(carol[all + 3].starts_with("did not start: "), "{csv}");
+    assert_eq!(dave[column("quiet_client_timed_out")], "FAIL");
+    assert_eq!(score(dave), ((all - 1).to_string(), max.clone()));
+    assert!(dave[all + 3].starts_with("started again without --read-timeout"));
+    // The same table in Markdown, on standard output.
+    let markdown = run.lines();
+    assert!(markdown[0].starts_with("| submission | `well_formed_response` | "));
+    assert!(markdown[0].ends_with(" | score | note |"));
+    assert_eq!(markdown.len(), 6, "{}", run.stdout);
+    assert!(markdown[3].starts_with("| bob | pass | "));
+    assert!(markdown[4].contains(&format!(" | 0/{all} | did not start: ")));
+    // What the checks found, submission by submission, on standard error.
+    assert!(run.stderr.contains(&format!("alice: {all}/{all}")));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The outcomes of a JSON run, as `(name, outcome)`, for those that were not
@@ -502,6 +766,18 @@ const BROKEN_EXAMPLES: &[(&str, &str, &[&str])] = &[
         "broken-one-client-at-a-time",
         "part4",
         &["echo_clients_in_parallel"],
+    ),
+    ("broken-one-recv", "part6", &["request_in_pieces"]),
+    (
+        "broken-ignores-transfer-encoding",
+        "part6",
+        &["answer_after_chunked_body"],
+    ),
+    // Run with --read-timeout, which it refuses: started again without.
+    (
+        "broken-no-read-timeout-flag",
+        "part6",
+        &["quiet_client_timed_out"],
     ),
 ];
 
@@ -662,9 +938,10 @@ fn real_server_breaks_only_named_stage_rules(script: &str, program: &str, breaks
     assert_eq!(not_passed(&http), [], "{script} --rules http");
     assert_eq!(http.code, Some(0), "{script}");
     let all = run_all_as_json("part6", &server);
+    // A check not judged for a rule broken before it is no failure of its own.
     let failed: Vec<String> = not_passed(&all)
         .into_iter()
-        .filter(|(check, outcome)| !skipped_for_curl(check, outcome))
+        .filter(|(check, outcome)| !skipped_for_curl(check, outcome) && outcome != "not_judged")
         .map(|(check, outcome)| {
             assert_eq!(outcome, "failed", "{script}: {check}");
             check
@@ -810,6 +1087,62 @@ fn nothing_listening_is_one_line_and_exit_code_2() {
     );
 }
 
+/// A compile error through `cargo run` is shown from its first `error`
+/// line, however many lines of notes follow it.
+fn a_compile_error_is_shown_from_its_first_error_line() {
+    let command = ": {port}; echo '   Compiling server v0.1.0' >&2; \
+        echo 'error[E0425]: cannot find value `x` in this scope' >&2; \
+        echo ' --> src/main.rs:3:5' >&2; \
+        for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \"note $i\" >&2; done; exit 101";
+    let run = run(&["part5", "--exec", command]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("error[E0425]: cannot find value `x`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" --> src/main.rs:3:5"));
+    let said = run.stderr.split("it said:\n").nth(1).unwrap_or_default();
+    assert!(
+        said.starts_with("error[E0425]"),
+        "from the error line on: {said}"
+    );
+}
+
+/// With --format json or junit, a server that does not start still gets
+/// its record, and the summary scores nothing; the exit code and the line
+/// on standard error stay.
+fn a_server_that_does_not_start_still_gets_a_record() {
+    let command = ": {port}; exit 3";
+    let json = run(&["part5", "--exec", command, "--format", "json"]);
+    assert_eq!(json.code, Some(2));
+    assert!(json.stderr.starts_with("stage-check: could not start"));
+    let records = json.records();
+    assert_eq!(records.len(), 2, "{}", json.stdout);
+    assert_eq!(records[0]["did_not_start"], true);
+    assert_eq!(records[0]["stage"], "part5-http-httparse");
+    assert!(
+        records[0]["why"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exited (exit status: 3)")
+    );
+    assert_eq!(records[1]["summary"], true);
+    assert_eq!(records[1]["score"], 0);
+    assert_eq!(records[1]["max_score"], count("part5"));
+    let addr = format!("127.0.0.1:{}", free_port());
+    let junit = run(&["part5", "--addr", &addr, "--format", "junit"]);
+    assert_eq!(junit.code, Some(2));
+    assert_eq!(junit.stderr.lines().count(), 1);
+    assert!(
+        junit
+            .stdout
+            .contains("<testsuite name=\"part5-http-httparse\" tests=\"1\" failures=\"1\"")
+    );
+    assert!(junit.stdout.contains("<testcase name=\"server_started\""));
+    assert!(junit.stdout.contains(&format!("nothing listens at {addr}")));
+}
+
 fn a_server_that_exits_says_why() {
     let command = ": {port}; echo 'no such option' >&2; exit 3";
     let run = run(&["part4", "--exec", command]);
@@ -845,6 +1178,15 @@ fn usage_errors_exit_with_code_2() {
     assert_usage_error(&["part9"], &[]);
     assert_usage_error(&["part5", "--addr", "127.0.0.1:1", "--exec", "x"], &[]);
     assert_usage_error(&["part5", "--read-timeout", "0"], &[]);
+    assert_usage_error(
+        &["part5", "--skip", "no_such_check"],
+        &["no check `no_such_check` in part5"],
+    );
+    assert_usage_error(&["grade", "somewhere"], &["--stage"]);
+    assert_usage_error(
+        &["grade", "somewhere", "--stage", "part5", "--skip", "x"],
+        &["no check `x`"],
+    );
 }
 
 fn help_and_list_describe_the_tool_and_the_checks() {
@@ -859,6 +1201,8 @@ fn help_and_list_describe_the_tool_and_the_checks() {
         "--rules",
         "--format",
         "--exercise",
+        "--skip",
+        "grade",
     ] {
         assert!(
             help.stdout.contains(option),
@@ -870,8 +1214,9 @@ fn help_and_list_describe_the_tool_and_the_checks() {
     for said in [
         "`human`, text for a person",
         "`json`, one JSON object per check",
+        "`junit`, a JUnit XML report",
         "`http`, only what HTTP requires",
-        "[possible values: human, json]",
+        "[possible values: human, json, junit]",
         "[possible values: all, http]",
     ] {
         assert!(text.contains(said), "--help does not say {said:?}");

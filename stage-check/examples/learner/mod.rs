@@ -8,9 +8,9 @@
 //! server".)
 //!
 //! The HTTP server reads a request in steps, and each example swaps one of
-//! them out through [`Steps`]: receive bytes, tell whether the request is
-//! complete, answer a bad request, answer `Expect: 100-continue`, write a
-//! response.
+//! them out through [`Steps`]: receive bytes, tell how long the body is and
+//! whether the request is complete, answer a bad request, answer
+//! `Expect: 100-continue`, write a response.
 
 // Each example uses a part of this module; the rest is unused there.
 #![allow(dead_code)]
@@ -60,6 +60,10 @@ pub struct Steps {
     /// Reads once from the client into `received`. `Ok(false)` when the
     /// client has closed its side.
     pub receive: fn(&mut TcpStream, &mut Vec<u8>) -> io::Result<bool>,
+    /// How long the body is, from the head's `Content-Length` values and
+    /// its `Transfer-Encoding`, if any; a status and a reason when the
+    /// server cannot tell.
+    pub body_length: fn(lengths: &[String], encoding: Option<&str>) -> Result<usize, Refusal>,
     /// Whether the request is complete, given where its head ends, its
     /// `Content-Length`, and how many bytes came in all.
     pub complete: fn(head_length: usize, content_length: usize, received: usize) -> bool,
@@ -71,6 +75,9 @@ pub struct Steps {
     /// Writes a response.
     pub write_response: fn(&mut TcpStream, &Response) -> io::Result<()>,
 }
+
+/// A request refused: the status to answer with, and why.
+pub type Refusal = (u16, &'static str);
 
 /// What to do after answering `Expect: 100-continue`.
 pub enum Then {
@@ -102,6 +109,7 @@ impl Response<'_> {
 /// Every step done right.
 pub const RIGHT: Steps = Steps {
     receive,
+    body_length,
     complete,
     refuse,
     expect_continue,
@@ -111,6 +119,16 @@ pub const RIGHT: Steps = Steps {
 /// Serves HTTP with `steps`, a thread per client, until stopped.
 pub fn serve_http(steps: Steps) -> io::Result<()> {
     let (listener, read_timeout) = listen()?;
+    serve_http_on(listener, read_timeout, steps)
+}
+
+/// The same, on a `listener` already bound, for an example that reads its
+/// command line its own way.
+pub fn serve_http_on(
+    listener: TcpListener,
+    read_timeout: Duration,
+    steps: Steps,
+) -> io::Result<()> {
     println!("Listening on {}", listener.local_addr()?);
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
@@ -171,7 +189,7 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
                 return (steps.write_response)(stream, &Response::new(431, b"Head too large."));
             }
             if let Some(length) = head_length {
-                let parsed = match parse_head(&received[..length]) {
+                let parsed = match parse_head(steps, &received[..length]) {
                     Ok(parsed) => parsed,
                     Err((status, why)) => return (steps.refuse)(steps, stream, status, why),
                 };
@@ -276,7 +294,7 @@ pub const BOTH_LENGTHS: &str = "Content-Length and Transfer-Encoding together.";
 
 /// Reads a head, ended by its empty line, and logs its parts as the post
 /// does; a status and a reason when it is not a request we can serve.
-fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
+fn parse_head(steps: &Steps, head: &[u8]) -> Result<Head, Refusal> {
     let text = std::str::from_utf8(head).map_err(|_| (400, "The head is not text."))?;
     let mut lines = text.trim_end_matches("\r\n").split("\r\n");
     let request_line: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
@@ -294,7 +312,7 @@ fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
         expects_continue: false,
     };
     let mut lengths = Vec::new();
-    let mut chunked = false;
+    let mut encoding = None;
     let mut hosts = 0;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
@@ -307,7 +325,7 @@ fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
         println!("Received header: (b'{name}', b'{value}')");
         match name.to_ascii_lowercase().as_str() {
             "content-length" => lengths.push(value.to_string()),
-            "transfer-encoding" => chunked = true,
+            "transfer-encoding" => encoding = Some(value),
             "host" => hosts += 1,
             "expect" => parsed.expects_continue = value.eq_ignore_ascii_case("100-continue"),
             _ => {}
@@ -317,21 +335,28 @@ fn parse_head(head: &[u8]) -> Result<Head, (u16, &'static str)> {
     if hosts > 1 || (hosts == 0 && version == "HTTP/1.1") {
         return Err((400, "One Host header, please."));
     }
-    if !lengths.is_empty() && chunked {
+    if !lengths.is_empty() && encoding.is_some() {
         return Err((400, BOTH_LENGTHS));
     }
+    parsed.content_length = (steps.body_length)(&lengths, encoding)?;
+    Ok(parsed)
+}
+
+/// The right `body_length`: by `Content-Length`, all its values alike; a
+/// body in any `Transfer-Encoding` (chunks), which this server does not
+/// read, refused with 501.
+pub fn body_length(lengths: &[String], encoding: Option<&str>) -> Result<usize, Refusal> {
     if let Some(first) = lengths.first() {
         let digits = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
         if !digits || lengths.iter().any(|other| other != first) {
             return Err((400, "Bad Content-Length."));
         }
-        parsed.content_length = first
-            .parse()
-            .map_err(|_| (400, "Content-Length too long."))?;
-    } else if chunked {
-        return Err((501, "Chunked bodies are not read here."));
+        first.parse().map_err(|_| (400, "Content-Length too long."))
+    } else if encoding.is_some() {
+        Err((501, "Chunked bodies are not read here."))
+    } else {
+        Ok(0)
     }
-    Ok(parsed)
 }
 
 /// Whether `text` is an HTTP token: a method, or a header name.

@@ -150,8 +150,13 @@ fn error_response_well_formed(target: &Target) -> Result<(), Failure> {
     judge(&conn).map(drop)
 }
 
+/// The check that judges a request read in pieces: a server that answers
+/// part of a request as if whole fails it first, and the checks that meet
+/// the same flaw later are not judged when it failed.
+pub(crate) const IN_PIECES: &str = "request_in_pieces";
+
 pub(crate) const REQUEST_IN_PIECES: Check = Check {
-    name: "request_in_pieces",
+    name: IN_PIECES,
     proves: "a request arriving in seven pieces, cut inside words and between \\r and \\n, gets the same answer as when it comes whole",
     rule: Rule::Http("RFC 9112 §2.1: a request is its bytes, however TCP cuts them"),
     since: 5,
@@ -199,17 +204,21 @@ fn body_with_content_length(target: &Target) -> Result<(), Failure> {
 const CHUNKED_HEAD: &[u8] =
     b"POST /create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
 
+/// The check of an answer that waits for the body.
+const AFTER_BODY: &str = "answer_after_body";
+
 pub(crate) const ANSWER_AFTER_BODY: Check = Check {
-    name: "answer_after_body",
-    proves: "the answer waits until the whole body has arrived, by Content-Length or, when chunks are read, by the last chunk",
-    rule: Rule::Stage(
-        "HTTP lets a server answer before the body is in, but the post answers a request once its parser reports it complete, and that is what a learner's server must do to read a body at all",
-    ),
+    name: AFTER_BODY,
+    proves: "the answer waits until the whole body has arrived, by Content-Length",
+    rule: Rule::Stage(ANSWER_ONCE_COMPLETE),
     since: 5,
     hint: "The request is complete when Content-Length bytes of body are in, not when the head is (book: Part 5).",
     needs: Needs::Nothing,
     run: answer_after_body,
 };
+
+/// Why the stage asks for no answer before the body is in.
+const ANSWER_ONCE_COMPLETE: &str = "HTTP lets a server answer before the body is in, but the post answers a request once its parser reports it complete, and that is what a learner's server must do to read a body at all";
 
 fn answer_after_body(target: &Target) -> Result<(), Failure> {
     let mut conn = Conn::open(target.addr)?;
@@ -224,16 +233,35 @@ fn answer_after_body(target: &Target) -> Result<(), Failure> {
     conn.read_to_close(IO_TIMEOUT)?;
     // Then an answer; which one is not this check's business (a book
     // exercise answers 404 there).
-    status(&conn, WELL_FORMED)?;
-    // The same with a chunked body, for a server that reads chunks: no
-    // answer before the last chunk. (A 501 may come at once.)
+    status(&conn, WELL_FORMED).map(drop)
+}
+
+// The chunked half of `answer_after_body`, a check of its own: a server
+// that fails it has overlooked `Transfer-Encoding`, not `Content-Length`,
+// and its failure and hint must say so.
+pub(crate) const ANSWER_AFTER_CHUNKED_BODY: Check = Check {
+    name: "answer_after_chunked_body",
+    proves: "a request with Transfer-Encoding: chunked is refused with 501 at once, or answered after its last chunk, never taken for a request with no body",
+    rule: Rule::Stage(ANSWER_ONCE_COMPLETE),
+    since: 5,
+    hint: "Transfer-Encoding: chunked means a body follows in chunks, though there is no Content-Length: answer 501 Not Implemented, or read to the last chunk (book: Part 5).",
+    needs: Needs::Nothing,
+    run: answer_after_chunked_body,
+};
+
+fn answer_after_chunked_body(target: &Target) -> Result<(), Failure> {
     let mut conn = Conn::open(target.addr)?;
     conn.send(&[CHUNKED_HEAD, b"3\r\nabc\r\n"].concat())?;
-    let early = conn.expect_silence(WAIT_FOR_REST, "while the last chunk is still to come");
+    let early = conn.expect_silence(
+        WAIT_FOR_REST,
+        "while the last chunk is still to come (Transfer-Encoding: chunked says a body follows), or 501",
+    );
     if early.is_err() {
         conn.read_to_close(IO_TIMEOUT)?;
         if status(&conn, ERROR_FORM)? != 501 {
-            return early;
+            // A server that answers once the head is in, whatever the body
+            // (nginx's static page), fails `answer_after_body` first.
+            return early.map_err(|failure| failure.see(AFTER_BODY));
         }
     }
     Ok(())
@@ -411,8 +439,12 @@ fn client_leaves_early(target: &Target) -> Result<(), Failure> {
         conn.fail("the server to close the connection once the client left; it kept it open")
     })?;
     // Nothing, or an error answer: either way no 200 to a half request.
+    // A 200 here is what a server that takes a read for the whole request
+    // answers: `request_in_pieces` names that flaw first.
     if !conn.received().is_empty() && status(&conn, ERROR_FORM)? < 400 {
-        return Err(conn.fail("no answer, or a 4xx, to a request cut short"));
+        return Err(conn
+            .fail("no answer, or a 4xx, to a request cut short")
+            .see(IN_PIECES));
     }
     let next = exchange(target.addr, CURL_REQUEST)?;
     expect_status(&next, 200, WELL_FORMED)

@@ -4,7 +4,7 @@
 //! refuses is a row of [`refusals`](super::refusals).)
 
 use super::CURL_REQUEST;
-use super::part5::contains_answer;
+use super::part5::{IN_PIECES, contains_answer};
 use crate::client::{
     BYTE_PAUSE, Failure, Method, WELL_FORMED, exchange, exchange_lenient, expect_status,
     read_response, send_in_pieces, status,
@@ -23,7 +23,8 @@ pub(crate) const REQUEST_BYTE_BY_BYTE: Check = Check {
 
 fn request_byte_by_byte(target: &Target) -> Result<(), Failure> {
     let pieces: Vec<&[u8]> = CURL_REQUEST.chunks(1).collect();
-    send_in_pieces(target, &pieces, BYTE_PAUSE)
+    // A server that fails part 5's pieces fails single bytes too.
+    send_in_pieces(target, &pieces, BYTE_PAUSE).map_err(|failure| failure.or_see(IN_PIECES))
 }
 
 pub(crate) const HEADER_WITHOUT_SPACE: Check = Check {

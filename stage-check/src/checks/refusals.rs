@@ -6,9 +6,11 @@
 //!
 //! A row is written with the `refusal!` macro below, in the manner of
 //! httparse's `req!` tests: the check's fields, then what it sends and the
-//! status it expects. A new refusal is one more row; its place in the run
+//! status it expects, and, if a more basic check judges the same flaw
+//! first, that check (`rests_on`). A new refusal is one more row; its place in the run
 //! is given in [`HTTP`](super::HTTP), as for every other check.
 
+use super::part5::IN_PIECES;
 use crate::client::{Failure, expect_refusal};
 use crate::{Check, Needs, Rule, Target};
 
@@ -27,7 +29,8 @@ macro_rules! refusal {
         since: $since:literal,
         hint: $hint:literal,
         requests: [$($request:expr),+ $(,)?],
-        status: $status:literal $(,)?
+        status: $status:literal
+        $(, rests_on: $basis:expr)? $(,)?
     ) => {
         Check {
             name: $name,
@@ -38,7 +41,14 @@ macro_rules! refusal {
             needs: Needs::Nothing,
             run: {
                 fn run(target: &Target) -> Result<(), Failure> {
-                    $(expect_refusal(target, $request.as_ref(), $status)?;)+
+                    // The check whose failure, earlier in the run, makes
+                    // this one's not judged, if the row names one.
+                    let basis: Option<&'static str> = None $(.or(Some($basis)))?;
+                    let rests_on = |failure: Failure| match basis {
+                        Some(basis) => failure.or_see(basis),
+                        None => failure,
+                    };
+                    $(expect_refusal(target, $request.as_ref(), $status).map_err(rests_on)?;)+
                     Ok(())
                 }
                 run
@@ -131,6 +141,9 @@ pub(crate) const HEAD_TOO_LARGE: Check = refusal! {
         format!("GET / HTTP/1.1\r\nHost: x\r\nX-Long: {}\r\n\r\n", "a".repeat(9 * 1024)),
     ],
     status: 431,
+    // A server that takes its first read for the whole request answers
+    // the first kilobyte: `request_in_pieces` names that flaw first.
+    rests_on: IN_PIECES,
 };
 
 pub(crate) const BODY_TOO_LARGE: Check = refusal! {

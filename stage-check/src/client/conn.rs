@@ -49,6 +49,13 @@ impl Failure {
         self
     }
 
+    /// The same, unless it names a check to see already: that one, which
+    /// judges what the failure is about (an answer's form), comes first.
+    pub fn or_see(mut self, basis: &'static str) -> Failure {
+        self.see.get_or_insert(basis);
+        self
+    }
+
     /// The failure in words for a person, closing with `hint`.
     pub fn report(&self, hint: &str) -> String {
         let mut report = String::new();
@@ -128,10 +135,21 @@ impl Conn {
     }
 
     /// Sends all of `bytes`.
+    ///
+    /// When the server has already answered and closed, the send fails
+    /// (`Broken pipe`, or a reset): what it answered is read then, so that
+    /// the failure shows it and says what happened.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.stream
-            .write_all(bytes)
-            .map_err(|error| self.fail(format!("to send {} bytes, but: {error}", bytes.len())))?;
+        if let Err(error) = self.stream.write_all(bytes) {
+            let _ = self.read_while(IO_TIMEOUT, |_| false);
+            if self.closed && !self.received.is_empty() {
+                return Err(self.fail(
+                    "the whole request read before an answer; the server answered, and closed, \
+                     before the request was all sent",
+                ));
+            }
+            return Err(self.fail(format!("to send {} bytes, but: {error}", bytes.len())));
+        }
         self.sent.extend_from_slice(bytes);
         Ok(())
     }
@@ -312,6 +330,40 @@ pub fn curl_available() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server that reads once, answers and closes: the client's next
+    /// piece meets a closed socket, and the failure shows the answer.
+    #[test]
+    fn an_answer_before_the_request_was_all_sent_is_shown() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = stream.read(&mut [0u8; 64]);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            // Dropped here: closed, with what comes next unread.
+        });
+        let mut conn = Conn::open(addr).unwrap();
+        conn.send(b"GET /ind").unwrap();
+        server.join().unwrap();
+        // The first piece after the close may still be taken in by the
+        // system; a later one is refused. A few tries, 20 ms apart.
+        let failure = (0..50)
+            .find_map(|_| {
+                std::thread::sleep(Duration::from_millis(20));
+                conn.send(b"ex.html HTTP/1.1\r\n").err()
+            })
+            .expect("a send to a closed connection fails");
+        assert!(
+            failure
+                .expected
+                .contains("the server answered, and closed, before the request was all sent"),
+            "{}",
+            failure.expected
+        );
+        assert!(failure.received.starts_with(b"HTTP/1.1 200 OK"));
+    }
 
     #[test]
     fn reports_cut_long_bytes() {
