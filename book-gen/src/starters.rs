@@ -312,9 +312,9 @@ fn standalone_line(line: &str, section: &str, top: &str) -> Result<Option<String
         return Ok(None);
     }
     if section == "[lints]" {
-        return Ok((trimmed == "[lints]")
+        return (trimmed == "[lints]")
             .then(|| workspace_lints(top))
-            .transpose()?);
+            .transpose();
     }
     let (key, extra) = if let Some(key) = trimmed.strip_suffix(".workspace = true") {
         (key, None)
