@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::sources::files_under;
 use crate::workspace_root;
 
 /// What the start of a marker begins with, and what its end is.
@@ -83,7 +84,7 @@ pub fn write(stage: &str, to: &Path, mode: Mode) -> Result<Vec<Lesson>> {
         fs::remove_dir_all(to).with_context(|| format!("cannot remove {}", to.display()))?;
     }
     let mut lessons = Vec::new();
-    for file in source_files(&from.join("src"))? {
+    for file in files_under(&from.join("src"))? {
         let relative = file.strip_prefix(&from)?.display().to_string();
         let text = fs::read_to_string(&file)?;
         let (text, found) =
@@ -95,7 +96,7 @@ pub fn write(stage: &str, to: &Path, mode: Mode) -> Result<Vec<Lesson>> {
         }));
         put(&to.join(&relative), &text)?;
     }
-    for file in source_files(&root.join("common/src"))? {
+    for file in files_under(&root.join("common/src"))? {
         let relative = file.strip_prefix(&root)?;
         put(&to.join(relative), &fs::read_to_string(&file)?)?;
     }
@@ -133,21 +134,6 @@ const CARGO_GENERATE: &str = "\
 [template]
 include = [\"Cargo.toml\"]
 ";
-
-/// The files under `dir`, at any depth, sorted.
-fn source_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            found.extend(source_files(&path)?);
-        } else {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
-}
 
 /// Writes `text` to `path`, making its folder first.
 fn put(path: &Path, text: &str) -> Result<()> {
