@@ -9,7 +9,8 @@
 //!    the `todo!` in their way panics in the connection's thread;
 //! 3. the same starter with the lesson kept (`--solved`), built the same
 //!    way, passes every check of the stage: the starter is the stage, less
-//!    its lesson and nothing else.
+//!    its lesson and nothing else;
+//! 4. the solved starter's unit tests pass, with its copy of `common`.
 //!
 //! The builds share one target folder, `target/starters-build`, so that the
 //! dependencies compile once. Run only these with
@@ -117,7 +118,7 @@ fn check_starter(stage: Stage) -> Result<(), Failed> {
     };
 
     let mut problems = Vec::new();
-    let server = start(&starter, stage, &[])?;
+    let server = start(&starter.join(exe("server")), stage, &[])?;
     for name in lesson {
         let Some(check) = all.iter().find(|check| check.name == *name) else {
             problems.push(format!("{name} is not a check of {}", stage.name));
@@ -133,7 +134,7 @@ fn check_starter(stage: Stage) -> Result<(), Failed> {
     }
     drop(server);
 
-    let server = start(&solved, stage, &[])?;
+    let server = start(&solved.join(exe("server")), stage, &[])?;
     problems.extend(all_pass(&all, &server, stage));
     if problems.is_empty() {
         Ok(())
@@ -143,8 +144,8 @@ fn check_starter(stage: Stage) -> Result<(), Failed> {
 }
 
 /// Writes the starter of `stage` in `mode` into the scratch folder, builds
-/// it there, and returns its server, copied out of the target folder. Call
-/// with [`CARGO`] held.
+/// it there, copies its server out of the target folder, as `server` in the
+/// starter's, and returns that folder. Call with [`CARGO`] held.
 fn build(stage: Stage, mode: Mode) -> Result<PathBuf, Failed> {
     let kind = match mode {
         Mode::Starter => "starter",
@@ -152,18 +153,26 @@ fn build(stage: Stage, mode: Mode) -> Result<PathBuf, Failed> {
     };
     let folder = scratch_dir().join(kind).join(stage.name);
     starters::write(stage.name, &folder, mode).map_err(|error| format!("{error:#}"))?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    run(Command::new(cargo)
-        .args(["build", "--quiet", "--offline", "--bins", "--target-dir"])
-        .arg(build_dir())
-        .current_dir(&folder))
-    .map_err(|error| format!("the {kind} of {} does not build:\n{error}", stage.name))?;
+    run(cargo("build", &folder).arg("--bins"))
+        .map_err(|error| format!("the {kind} of {} does not build:\n{error}", stage.name))?;
     // Copied out at once, renamed into place, as in `exercises.rs`.
     let binary = folder.join(exe("server"));
     let copying = binary.with_extension("new");
     fs::copy(build_dir().join("debug").join(exe(stage.name)), &copying)?;
     fs::rename(&copying, &binary)?;
-    Ok(binary)
+    Ok(folder)
+}
+
+/// `cargo <subcommand>` in the starter at `folder`, with the shared target
+/// folder, and no network.
+fn cargo(subcommand: &str, folder: &Path) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args([subcommand, "--quiet", "--offline", "--target-dir"])
+        .arg(build_dir())
+        .current_dir(folder);
+    command
 }
 
 /// Every stage has its row in [`LESSONS`], and every row a stage.
