@@ -175,6 +175,10 @@ pub fn unmark(text: &str, stage: &str, mode: Mode) -> Result<(String, Vec<(Strin
                 number + 1
             );
         };
+        // A stage misspelt would leave its lesson in its starter.
+        if !crate::stages().contains(&marked) {
+            bail!("line {}: the marker names no stage: {marked}", number + 1);
+        }
         // The hint runs to its closing quote, maybe over more comment lines.
         let mut hint = hint.to_string();
         while !hint.ends_with('"') && !hint.ends_with("\".") {
@@ -437,7 +441,7 @@ mod tests {
 
     const MARKED: &str = "\
 fn handle(x: u8) -> u8 {
-    // STARTER part9, left to the learner: \"Add one, and
+    // STARTER part4-tcp-echo, left to the learner: \"Add one, and
     // return it.\"
     let y = x + 1;
     y
@@ -447,7 +451,7 @@ fn handle(x: u8) -> u8 {
 
     #[test]
     fn a_starter_leaves_its_stages_bodies_to_the_learner() {
-        let (text, lessons) = unmark(MARKED, "part9", Mode::Starter).unwrap();
+        let (text, lessons) = unmark(MARKED, "part4-tcp-echo", Mode::Starter).unwrap();
         assert_eq!(
             text,
             "fn handle(x: u8) -> u8 {\n    todo!(\n        \"Add one, and return it.\"\n    )\n}\n"
@@ -461,7 +465,10 @@ fn handle(x: u8) -> u8 {
     #[test]
     fn other_stages_and_the_solved_mode_only_drop_the_markers() {
         let solved = "fn handle(x: u8) -> u8 {\n    let y = x + 1;\n    y\n}\n";
-        for (stage, mode) in [("part9", Mode::Solved), ("part10", Mode::Starter)] {
+        for (stage, mode) in [
+            ("part4-tcp-echo", Mode::Solved),
+            ("part5-oo-session", Mode::Starter),
+        ] {
             let (text, lessons) = unmark(MARKED, stage, mode).unwrap();
             assert_eq!(text, solved);
             assert!(lessons.is_empty());
@@ -469,9 +476,11 @@ fn handle(x: u8) -> u8 {
     }
 
     #[test]
-    fn a_marker_without_its_end_is_an_error() {
+    fn a_marker_without_its_end_or_its_stage_is_an_error() {
         let open = MARKED.replace("    // STARTER end\n", "");
-        assert!(unmark(&open, "part9", Mode::Starter).is_err());
+        assert!(unmark(&open, "part4-tcp-echo", Mode::Starter).is_err());
+        let misspelt = MARKED.replace("part4-tcp-echo", "part4-tcp-ehco");
+        assert!(unmark(&misspelt, "part4-tcp-echo", Mode::Solved).is_err());
     }
 
     #[test]
