@@ -117,12 +117,34 @@ pub fn write(stage: &str, to: &Path, mode: Mode) -> Result<Vec<Lesson>> {
         &to.join("common/Cargo.toml"),
         &standalone_manifest(&common, &top)?,
     )?;
-    // The versions the stage was built and checked with.
+    // The versions the stage was built and checked with: the workspace's lock
+    // file, trimmed to what the starter uses.
     fs::copy(root.join("Cargo.lock"), to.join("Cargo.lock"))?;
+    trim_lock_file(to)?;
     put(&to.join(".gitignore"), "/target\n")?;
     put(&to.join("cargo-generate.toml"), CARGO_GENERATE)?;
     put(&to.join("README.md"), &readme(stage, &lessons, mode)?)?;
     Ok(lessons)
+}
+
+/// Leaves in the lock file of the starter at `dir` only the packages it
+/// uses, at the versions they had: `cargo update --workspace` updates the
+/// starter's own packages only, and needs no network.
+fn trim_lock_file(dir: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args(["update", "--workspace", "--offline", "--quiet"])
+        .current_dir(dir)
+        .output()
+        .context("cannot run cargo")?;
+    if !output.status.success() {
+        bail!(
+            "cargo cannot read the starter in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
 }
 
 /// What `cargo generate` reads, which says why in its comments.
