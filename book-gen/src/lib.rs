@@ -11,6 +11,9 @@
 //! - a page for each source file a chapter links to, listed in `SUMMARY.md`
 //!   ([`sources`]).
 //!
+//! [`starters`] writes each stage as a repository to hand out, its lesson
+//! left to the learner (`cargo run -p book-gen -- starters`).
+//!
 //! [`links`] checks the built book: every link leads to a page, and to an
 //! element of it when the link names one.
 //!
@@ -33,6 +36,7 @@ use stage_check::tools::Profile;
 pub mod bench;
 pub mod links;
 pub mod sources;
+pub mod starters;
 
 /// The stages' crate names, in series order: stage-check's list.
 pub fn stages() -> Vec<&'static str> {

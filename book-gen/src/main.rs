@@ -7,6 +7,7 @@
 //! cargo run -p book-gen                         # after changing a stage or a chapter
 //! cargo run -p book-gen -- bench                # runs the benchmark again (minutes), then the above
 //! cargo run -p book-gen -- bench --rounds 3     # with 3 rounds instead of 5
+//! cargo run -p book-gen -- starters             # each stage as a starter, in target/starters/
 //! ```
 //!
 //! Run it after changing a stage; `cargo test -p book-gen` fails until then.
@@ -33,12 +34,35 @@ enum Command {
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         rounds: usize,
     },
+    /// Writes each stage as a starter to hand out, `<out>/<stage>/`: a crate
+    /// of its own, with the lesson's bodies left to the learner. Writes
+    /// nothing else.
+    Starters {
+        /// The folder to write the starters into [default: target/starters].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Keep the lesson, dropping only the markers: the stage itself, as
+        /// a standalone crate.
+        #[arg(long)]
+        solved: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Some(Command::Bench { rounds }) = args.command {
-        book_gen::bench::run(rounds)?;
+    match args.command {
+        Some(Command::Bench { rounds }) => book_gen::bench::run(rounds)?,
+        Some(Command::Starters { out, solved }) => {
+            use book_gen::starters::{self, Mode};
+            let out = out.unwrap_or_else(starters::default_out);
+            let mode = if solved { Mode::Solved } else { Mode::Starter };
+            starters::write_all(&out, mode)?;
+            for stage in book_gen::stages() {
+                println!("written  {}", out.join(stage).display());
+            }
+            return Ok(());
+        }
+        None => {}
     }
     let generated = book_gen::all()?;
     let changed = book_gen::drifted(&generated);

@@ -113,7 +113,7 @@ fn block(path: &str, up: &str) -> String {
 }
 
 /// The files under `dir`, at any depth, sorted.
-fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+pub(crate) fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry?.path();

@@ -31,30 +31,18 @@
 //! time is not built again. Run only these with
 //! `cargo test -p book-gen --test exercises`.
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use stage_check::{
-    Check, Exercise, Kind, Outcome, Server, Stage, all_exercises, conn, run_check, server,
-};
-
-/// The read timeout our HTTP servers run with here: the tests' own, short
-/// enough that the timeout check waits little, long enough that no other
-/// check meets it.
-const READ_TIMEOUT: Duration = stage_check::harness::TEST_READ_TIMEOUT;
-
-/// The longest one cargo command may take (the first one compiles the
-/// dependencies).
-const CARGO_DEADLINE: Duration = Duration::from_secs(600);
+use stage_check::{Exercise, Outcome, Stage, all_exercises};
+use support::{all_pass, checked, exe, run, start, workspace};
 
 /// The built stages as they are, without a patch, by stage. Holding the lock
 /// is also the right to run cargo: one build at a time, so that the binary a
@@ -123,28 +111,6 @@ fn solve_and_check(stage: Stage, exercise: &'static Exercise) -> Result<(), Fail
     }
 }
 
-/// Runs `checks` against a solved stage's `server`: what is wrong, if
-/// anything, with what each failure showed and what the server said.
-fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec<String> {
-    let mut problems = Vec::new();
-    for &check in checks {
-        match checked(check, server, stage) {
-            Outcome::Passed => {}
-            Outcome::Skipped(reason) if may_skip(check) => eprintln!("{}: {reason}", check.name),
-            Outcome::Skipped(reason) => problems.push(format!("{}: not run: {reason}", check.name)),
-            Outcome::Failed(failure) | Outcome::NotJudged { failure, .. } => {
-                problems.push(format!(
-                    "{} fails on the solution:\n{}{}",
-                    check.name,
-                    failure.report(check.hint),
-                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
-                ))
-            }
-        }
-    }
-    problems
-}
-
 /// The "make it faster" exercise of "How fast is it": the same server, only
 /// faster. Its patch must apply and build, the solved parser must pass the
 /// stage's unit tests (the patch adds one), and the solved server every
@@ -190,33 +156,6 @@ fn lock_builds() -> MutexGuard<'static, BTreeMap<&'static str, PathBuf>> {
     BUILDS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Starts `binary` on a free port, as stage-check's harness starts our stages.
-fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
-    let mut command = Command::new(binary);
-    command.args(["--port", "0"]).args(extra);
-    if stage.kind == Kind::Http {
-        command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
-    }
-    Server::start(command).map_err(|error| format!("{}: {error}", binary.display()).into())
-}
-
-/// Runs `check` against `server`.
-fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
-    let mut target = server.target();
-    if stage.kind == Kind::Http {
-        target.read_timeout = Some(READ_TIMEOUT);
-    }
-    run_check(check, &target).0
-}
-
-/// Whether `check` may be skipped: only a curl check, outside CI, on a
-/// machine without curl, as in the stages' own tests.
-fn may_skip(check: &Check) -> bool {
-    check.needs == stage_check::Needs::Curl
-        && std::env::var_os("CI").is_none()
-        && !conn::curl_available()
 }
 
 /// One scratch copy of a stage, built.
@@ -369,52 +308,6 @@ fn cargo(subcommand: &str, root: &Path, stage: &str) -> Command {
     command
 }
 
-/// Runs `command` for at most [`CARGO_DEADLINE`]; when it fails, says
-/// how, with what it printed.
-fn run(command: &mut Command) -> Result<(), String> {
-    let shown = format!("{command:?}");
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("{shown} did not start: {error}"))?;
-    // Both outputs are read on threads of their own, so that we can stop
-    // waiting for them; they end when the command does.
-    let stdout = read_on_a_thread(child.stdout.take());
-    let stderr = read_on_a_thread(child.stderr.take());
-    let deadline = Instant::now() + CARGO_DEADLINE;
-    let left = || deadline.saturating_duration_since(Instant::now());
-    let (Ok(stdout), Ok(stderr)) = (stdout.recv_timeout(left()), stderr.recv_timeout(left()))
-    else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(format!("{shown} took longer than {CARGO_DEADLINE:?}"));
-    };
-    let status = child.wait().map_err(|error| format!("{shown}: {error}"))?;
-    if !status.success() {
-        return Err(format!(
-            "{shown}: {status}\n{}{}",
-            String::from_utf8_lossy(&stdout),
-            String::from_utf8_lossy(&stderr)
-        ));
-    }
-    Ok(())
-}
-
-/// Reads `pipe` to its end on a thread, which sends what it read.
-fn read_on_a_thread(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        let _ = sender.send(bytes);
-    });
-    receiver
-}
-
 /// The book's side of the exercises: each has its patch, its section in its
 /// stage's page (numbered in the order of `stage_check::exercises`, as its
 /// checks' hints say), which includes the patch and says how to check it;
@@ -511,10 +404,6 @@ fn patch_path(exercise: &Exercise) -> PathBuf {
         .join(format!("{}.patch", exercise.name))
 }
 
-fn workspace() -> PathBuf {
-    book_gen::workspace_root()
-}
-
 /// `target/exercises`, next to the folder this test runs from
 /// (`target/debug/deps`): the builds here do not touch the workspace's own.
 fn target_dir() -> PathBuf {
@@ -531,11 +420,6 @@ fn scratch_dir() -> PathBuf {
     let mut hasher = DefaultHasher::new();
     workspace().hash(&mut hasher);
     std::env::temp_dir().join(format!("http-from-sockets-exercises-{:x}", hasher.finish()))
-}
-
-/// A binary's file name on this system.
-fn exe(name: &str) -> String {
-    format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
 
 /// Copies the folder `from` to `to`, leaving out build output.

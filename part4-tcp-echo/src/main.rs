@@ -131,6 +131,11 @@ fn handle_socket(mut stream: TcpStream, address: SocketAddr, read_timeout: Optio
         return;
     }
 
+    // STARTER part4-tcp-echo, left to the learner: "Loop: `stream.read(&mut
+    // data)`; `Ok(0)` means the client closed, so stop; `Ok(n)`: log `Received
+    // …` with `PyBytes`, and send `&data[..n]` back with `write_all`; on an
+    // error (`is_timeout` tells a quiet client), log it and stop. Then drop
+    // the stream and log `Socket with {address} closed.`"
     let mut data = [0; READ_SIZE];
     loop {
         // Where Python raises an exception, Rust's `read` returns a `Result`,
@@ -160,6 +165,7 @@ fn handle_socket(mut stream: TcpStream, address: SocketAddr, read_timeout: Optio
     // (Without this line it would happen anyway, when the function returns.)
     drop(stream);
     log!("Socket with {address} closed.");
+    // STARTER end
 }
 // ANCHOR_END: handle_socket
 

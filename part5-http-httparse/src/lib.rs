@@ -89,6 +89,15 @@ impl<P: Protocol> HttpRequestParser<P> {
     /// square of its length. [`MAX_HEAD_BYTES`] bounds it here; part 6's own
     /// parser reads each byte once.
     fn parse_head(&mut self) -> Result<(), ParseError> {
+        // STARTER part5-http-httparse, left to the learner: "Let
+        // `httparse::Request::parse` read `self.head` into an array of
+        // `MAX_HEADERS` headers: `Status::Partial` means wait for more bytes
+        // (refuse with `HeadTooLarge` past `MAX_HEAD_BYTES`), an error becomes
+        // `from_httparse(error)`. Once complete, give a `Framing` the version
+        // and every header to learn the body's length; call back the protocol
+        // (`on_method`, `on_url`, `on_header` for each,
+        // `on_headers_complete`); then go to `State::Body` and pass the bytes
+        // after the head to `feed_body`."
         // httparse writes the headers it finds into an array we lend it, so
         // parsing allocates nothing; the array's size caps the header count.
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -133,12 +142,17 @@ impl<P: Protocol> HttpRequestParser<P> {
         };
         self.feed_body(&after_head);
         Ok(())
+        // STARTER end
     }
     // ANCHOR_END: parse_head
 
     // ANCHOR: feed_body
     /// Passes body bytes on, up to the announced length, and reports the end.
     fn feed_body(&mut self, data: &[u8]) {
+        // STARTER part5-http-httparse, left to the learner: "In `State::Body {
+        // remaining }`, pass on at most `remaining` bytes with `on_body`
+        // (never an empty piece); when none remain, go to `State::Done` and
+        // call `on_message_complete`."
         let State::Body { remaining } = self.state else {
             return;
         };
@@ -153,6 +167,7 @@ impl<P: Protocol> HttpRequestParser<P> {
         } else {
             self.state = State::Body { remaining };
         }
+        // STARTER end
     }
     // ANCHOR_END: feed_body
 }

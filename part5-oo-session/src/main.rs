@@ -166,6 +166,14 @@ impl Session {
     /// `self` by value: the session is used up, and the stream closed, when
     /// it returns.
     fn run(mut self) {
+        // STARTER part5-oo-session, left to the learner: "The closure
+        // version's loop, as a method: set the timeouts, then read into a
+        // buffer and feed the bytes to `self.parser` until
+        // `self.response_sent`; a refusal (`ParseError`, a timeout) becomes
+        // `make_error_response`, sent with `send_refusal`; answer a complete
+        // request with `self.send_response()`, an `Expect: 100-continue` with
+        // `send_continue`; stop when the client leaves. Then `lingering_close`
+        // the stream and log `Socket with … closed.`"
         // A client that goes quiet must not hold this thread forever: a read
         // or a write that waits longer than this fails with a timeout error.
         let timeouts = self
@@ -222,10 +230,14 @@ impl Session {
         }
         lingering_close(self.stream);
         log!("Socket with {} closed.", self.address);
+        // STARTER end
     }
 
     /// Sends the page; the post's `Session.send_response`.
     fn send_response(&mut self) {
+        // STARTER part5-oo-session, left to the learner: "Write the page (only
+        // its head, with `make_response_head`, for `HEAD`) with `write_all`,
+        // log how that went, and set `self.response_sent`."
         let response = if self.parser.protocol().method() == b"HEAD" {
             make_response_head(200, HEADERS, BODY.len())
         } else {
@@ -236,6 +248,7 @@ impl Session {
             Err(error) => log!("Could not send the response: {error}."),
         }
         self.response_sent = true;
+        // STARTER end
     }
 }
 // ANCHOR_END: session

@@ -17,6 +17,10 @@ const PAGE: &[u8] = b"<html><body>Hello World</body></html>";
 /// Answers `GET /` (and `HEAD /`) with the page, `POST /create` with a short
 /// text that says what it got, anything else with `404`.
 pub fn app(request: Request<Vec<u8>>) -> Response<Vec<u8>> {
+    // STARTER part7-app-interface, left to the learner: "Match the method and
+    // the path: `GET` and `HEAD` of `/` answer the page (`PAGE`, with
+    // `answer`), `POST /create` answers `create(&request)`, anything else
+    // `not_found(&request)`."
     // A pair of values is matched like a tuple in Python's `match`.
     match (request.method(), request.uri().path()) {
         // HEAD gets the same answer: the server leaves the body out.
@@ -26,6 +30,7 @@ pub fn app(request: Request<Vec<u8>>) -> Response<Vec<u8>> {
         (&Method::POST, "/create") => create(&request),
         _ => not_found(&request),
     }
+    // STARTER end
 }
 // ANCHOR_END: app
 

@@ -190,6 +190,14 @@ impl Session {
     /// `self` by value: the session is used up, and the stream closed, when
     /// it returns.
     fn run(mut self) {
+        // STARTER part5-oo-session, left to the learner: "The closure
+        // version's loop, as a method: set the timeouts, then read into a
+        // buffer and feed the bytes to `self.parser` until
+        // `self.response_sent`; a refusal (`ParseError`, a timeout) becomes
+        // `make_error_response`, sent with `send_refusal`; answer a complete
+        // request with `self.send_response()`, an `Expect: 100-continue` with
+        // `send_continue`; stop when the client leaves. Then `lingering_close`
+        // the stream and log `Socket with … closed.`"
         // A client that goes quiet must not hold this thread forever: a read
         // or a write that waits longer than this fails with a timeout error.
         let timeouts = self
@@ -253,6 +261,7 @@ impl Session {
         }
         lingering_close(self.stream);
         log!("Socket with {} closed.", self.address);
+        // STARTER end
     }
 
     // ANCHOR: send_response
@@ -305,6 +314,11 @@ impl Session {
 /// the body, whatever the application said) and `Connection: close`.
 /// `head_only` leaves the body out, for `HEAD`.
 fn to_bytes(response: Response<Vec<u8>>, head_only: bool) -> Vec<u8> {
+    // STARTER part7-app-interface, left to the learner: "Split the response
+    // with `into_parts`; remove the framing headers the application may have
+    // set (`CONTENT_LENGTH`, `CONNECTION`, `TRANSFER_ENCODING`); collect the
+    // other headers as `(&str, &str)` pairs (a value that is not text gets a
+    // `500`); then `make_response`, or `make_response_head` when `head_only`."
     // `into_parts` splits the response into its head and its body, both owned.
     let (mut head, body) = response.into_parts();
     for framing in [CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING] {
@@ -329,6 +343,7 @@ fn to_bytes(response: Response<Vec<u8>>, head_only: bool) -> Vec<u8> {
     } else {
         make_response(status, &headers, &body)
     }
+    // STARTER end
 }
 // ANCHOR_END: to_bytes
 

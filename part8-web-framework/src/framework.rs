@@ -98,6 +98,11 @@ impl App {
 /// The framework is an application: the server calls it like any other.
 impl Application for App {
     fn call(&self, request: http::Request<Vec<u8>>) -> Response<Vec<u8>> {
+        // STARTER part8-web-framework, left to the learner: "Find the routes
+        // whose path is the request's: none is a `404` with a short text;
+        // among them, the one for the method (a `GET` route answers `HEAD`
+        // too) runs its handler with `Request::from(request)`; otherwise
+        // `method_not_allowed(&routes)`."
         let path = request.uri().path();
         // `HEAD` asks for what `GET` would answer, without the body, which
         // the server leaves out: so a `GET` route answers it.
@@ -114,6 +119,7 @@ impl Application for App {
             Some(route) => (route.handler)(Request::from(request)),
             None => method_not_allowed(&routes),
         }
+        // STARTER end
     }
 }
 
@@ -179,10 +185,15 @@ impl Query {
     /// value `""`. (The post splits at `&` and `=` by hand, raises on `c`,
     /// and decodes nothing.)
     pub fn parse(query: &str) -> Query {
+        // STARTER part8-web-framework, left to the learner: "Decode the pairs
+        // with `form_urlencoded::parse` (it turns `%C3%BC` into `ü` and `+`
+        // into a space, and gives a key without `=` the value empty), each as
+        // owned `String`s."
         let pairs = form_urlencoded::parse(query.as_bytes())
             .map(|(key, value)| (key.into_owned(), value.into_owned()))
             .collect();
         Query { pairs }
+        // STARTER end
     }
 
     /// The first value of `key`, like a Python dict's `query.get(key)`.

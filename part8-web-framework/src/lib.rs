@@ -224,6 +224,11 @@ impl HttpRequestParser {
 /// server accept more whitespace; being strict leaves no doubt where the
 /// target ends).
 fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8], u8), ParseError> {
+    // STARTER part6-custom-parser, left to the learner: "Split the line at its
+    // two spaces into method, target and version (`split_once`); the method is
+    // one or more `is_tchar` bytes, the target `is_target_byte`s that make
+    // UTF-8, the version `HTTP/1.1` (minor 1) or `HTTP/1.0` (minor 0);
+    // anything else is a `ParseError::BadRequest`."
     let Some((method, rest)) = split_once(line, b' ') else {
         return Err(ParseError::BadRequest("malformed request line"));
     };
@@ -253,6 +258,7 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8], u8), ParseError> {
         }
     };
     Ok((method, target, minor_version))
+    // STARTER end
 }
 // ANCHOR_END: parse_request_line
 
@@ -266,6 +272,10 @@ fn parse_request_line(line: &[u8]) -> Result<(&[u8], &[u8], u8), ParseError> {
 /// obsolete "line folding", a continuation of the previous header, which
 /// RFC 9112 (section 5.2) lets a server refuse, and httparse refuses.
 fn parse_header(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
+    // STARTER part6-custom-parser, left to the learner: "Split at the first
+    // colon (`split_once`): the name is one or more `is_tchar` bytes (so no
+    // space before the colon), the value is `trim_whitespace`d and all
+    // `is_value_byte`s; refuse anything else with `ParseError::BadRequest`."
     // The name runs up to the first colon, and is a token. So no space
     // before the colon (RFC 9112, section 5.1): one server might read
     // `Content-Length : 5` as `Content-Length` and the next one not, which
@@ -281,6 +291,7 @@ fn parse_header(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
         return Err(ParseError::BadRequest("malformed header value"));
     }
     Ok((name, value))
+    // STARTER end
 }
 // ANCHOR_END: parse_header
 
