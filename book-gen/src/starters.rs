@@ -123,8 +123,45 @@ pub fn write(stage: &str, to: &Path, mode: Mode) -> Result<Vec<Lesson>> {
     trim_lock_file(to)?;
     put(&to.join(".gitignore"), "/target\n")?;
     put(&to.join("cargo-generate.toml"), CARGO_GENERATE)?;
+    // The jobs that grade a learner's push, on GitHub Classroom and GitLab.
+    for (template, path) in CI_JOBS {
+        let text = fs::read_to_string(root.join("docs/teaching").join(template))?;
+        put(&to.join(path), &ci_job(&text, stage)?)?;
+    }
     put(&to.join("README.md"), &readme(stage, &lessons, mode)?)?;
     Ok(lessons)
+}
+
+/// The CI jobs every starter carries: each template, in `docs/teaching/`,
+/// and where the starter has it.
+pub const CI_JOBS: &[(&str, &str)] = &[
+    ("classroom.yml", ".github/workflows/classroom.yml"),
+    ("gitlab-ci.yml", ".gitlab-ci.yml"),
+];
+
+/// The CI job `template` for `stage`: its stage, the options its checks
+/// need, and the version of the checker the class is pinned to, filled in.
+fn ci_job(template: &str, stage: &str) -> Result<String> {
+    Ok(template
+        .replace("{stage}", stage)
+        .replace("{options}", &check_options(stage)?)
+        .replace("{version}", stage_check::VERSION))
+}
+
+/// What stage-check needs to be told to check `stage` whole: the read
+/// timeout to start an HTTP server with, so that the timeout check runs
+/// too, and quickly.
+fn check_options(stage: &str) -> Result<String> {
+    let info = stage_check::Stage::from_name(stage).context("no such stage")?;
+    Ok(match info.kind {
+        stage_check::Kind::Http => {
+            format!(
+                "--read-timeout {}",
+                stage_check::harness::TEST_READ_TIMEOUT.as_secs()
+            )
+        }
+        stage_check::Kind::Echo => String::new(),
+    })
 }
 
 /// Leaves in the lock file of the starter at `dir` only the packages it
@@ -395,7 +432,6 @@ fn workspace_lints(top: &str) -> Result<String> {
 
 /// The starter's README: what to build, the hints, how to check it.
 fn readme(stage: &str, lessons: &[Lesson], mode: Mode) -> Result<String> {
-    let info = stage_check::Stage::from_name(stage).context("no such stage")?;
     let banner = fs::read_to_string(workspace_root().join(stage).join("src/main.rs"))?;
     let banner: Vec<&str> = banner
         .lines()
@@ -432,10 +468,11 @@ fn readme(stage: &str, lessons: &[Lesson], mode: Mode) -> Result<String> {
             ));
         }
     }
-    let read_timeout = if info.kind == stage_check::Kind::Http {
-        " --read-timeout 3"
+    let options = check_options(stage)?;
+    let read_timeout = if options.is_empty() {
+        options
     } else {
-        ""
+        format!(" {options}")
     };
     out.push_str(&format!(
         "\n## Check it\n\n\
@@ -452,7 +489,11 @@ fn readme(stage: &str, lessons: &[Lesson], mode: Mode) -> Result<String> {
          ```\n\n\
          Run the server yourself with `cargo run`, and its unit tests with \
          `cargo test`. The chapter of the book this stage goes with is \
-         `docs/src/{stage}.md` in the series' repository.\n"
+         `docs/src/{stage}.md` in the series' repository.\n\n\
+         ## Graded on every push\n\n\
+         `.github/workflows/classroom.yml` (GitHub Classroom) and `.gitlab-ci.yml` \
+         (GitLab) run the same check on every push, with the version of \
+         stage-check your class is pinned to, and keep its report.\n"
     ));
     Ok(out)
 }

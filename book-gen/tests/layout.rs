@@ -243,3 +243,46 @@ fn the_rules_pick_the_paths_out() {
     assert_eq!(link_targets(&text), ["docs/src/SUMMARY.md"]);
     assert_eq!(path_tokens(&text), ["src/lib.rs", "main.rs"]);
 }
+
+/// The book's chapters speak of the checker's version and of the read
+/// timeout a whole run needs as the code has them: every `stage-check-vX`
+/// tag and `stage-check X` record names [`stage_check::VERSION`], and every
+/// `--read-timeout N` of a check command of the chapters for teachers and
+/// for checking a server is the tests' own.
+#[test]
+fn the_chapters_name_the_checkers_version_and_read_timeout() {
+    let version = stage_check::VERSION;
+    let read_timeout = stage_check::harness::TEST_READ_TIMEOUT
+        .as_secs()
+        .to_string();
+    let mut wrong = Vec::new();
+    for chapter in ["docs/src/teaching.md", "docs/src/stage-check.md"] {
+        let text = read(chapter);
+        for prefix in ["stage-check-v", "\"stage-check "] {
+            for (at, _) in text.match_indices(prefix) {
+                let named: String = text[at + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
+                let named = named.trim_end_matches('.');
+                if !named.is_empty() && named != version {
+                    wrong.push(format!("{chapter}: {prefix}{named}, not {version}"));
+                }
+            }
+        }
+        if chapter.ends_with("teaching.md") {
+            for (at, _) in text.match_indices("--read-timeout ") {
+                let named: String = text[at + 15..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if !named.is_empty() && named != read_timeout {
+                    wrong.push(format!(
+                        "{chapter}: --read-timeout {named}, not {read_timeout}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

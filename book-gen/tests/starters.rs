@@ -12,6 +12,10 @@
 //!    its lesson and nothing else;
 //! 4. the solved starter's unit tests pass, with its copy of `common`.
 //!
+//! And the CI jobs a starter carries, for GitHub Classroom and GitLab, grade
+//! it: their commands, run as the CI would, pass the solved starter and fail
+//! the starter ([`ci_jobs_grade_the_starter`]).
+//!
 //! The builds share one target folder, `target/starters-build`, so that the
 //! dependencies compile once. Run only these with
 //! `cargo test -p book-gen --test starters`.
@@ -99,6 +103,14 @@ fn main() {
     for stage in STAGES {
         trials.push(Trial::test(stage.name, move || check_starter(*stage)));
     }
+    // The jobs are the same for every stage but for what they fill in: an
+    // echo stage's, and an HTTP stage's, which passes the read timeout.
+    for name in ["part4-tcp-echo", "part5-oo-session"] {
+        let stage = Stage::from_name(name).expect("a stage");
+        trials.push(Trial::test(format!("ci_jobs::{name}"), move || {
+            ci_jobs_grade_the_starter(stage)
+        }));
+    }
     libtest_mimic::run(&arguments, trials).exit()
 }
 
@@ -173,6 +185,111 @@ fn cargo(subcommand: &str, folder: &Path) -> Command {
         .arg(build_dir())
         .current_dir(folder);
     command
+}
+
+/// The CI jobs of `stage`'s starter, each run as its CI would run it, pass
+/// the solved starter with a JUnit report of no failures, and fail the
+/// starter, whose report has failures. The one step not run is the install
+/// of stage-check from the series' repository: the workspace's own
+/// stage-check stands in for it, first on the `PATH`.
+fn ci_jobs_grade_the_starter(stage: Stage) -> Result<(), Failed> {
+    let programs = stage_check::tools::build_stages(stage_check::tools::Profile::Debug)
+        .map_err(|error| format!("{error:#}"))?;
+    let path = std::env::join_paths(std::iter::once(programs).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    for mode in [Mode::Solved, Mode::Starter] {
+        let folder = scratch_dir().join("ci").join(stage.name);
+        starters::write(stage.name, &folder, mode).map_err(|error| format!("{error:#}"))?;
+        for (_, job) in starters::CI_JOBS {
+            let text = fs::read_to_string(folder.join(job))?;
+            let report = folder.join("stage-check.xml");
+            let _ = fs::remove_file(&report);
+            for command in ci_commands(&text) {
+                if command.starts_with("cargo install") {
+                    continue;
+                }
+                let mut shell = Command::new("sh");
+                shell
+                    .args(["-c", &command])
+                    .current_dir(&folder)
+                    .env("PATH", &path)
+                    .env("CARGO_TARGET_DIR", build_dir())
+                    .env("CARGO_NET_OFFLINE", "true");
+                for (name, value) in ci_variables(&text) {
+                    shell.env(name, value);
+                }
+                let ran = {
+                    let _cargo = CARGO
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    run(&mut shell)
+                };
+                let checks = command.starts_with("stage-check");
+                match (ran, mode) {
+                    (Ok(()), Mode::Solved) => {}
+                    (Err(_), Mode::Starter) if checks => {}
+                    (Ok(()), Mode::Starter) if checks => {
+                        return Err(format!("{job}: `{command}` passes the starter").into());
+                    }
+                    (Err(error), _) => return Err(format!("{job}: {error}").into()),
+                    (Ok(()), Mode::Starter) => {}
+                }
+            }
+            let report = fs::read_to_string(&report)
+                .map_err(|error| format!("{job} wrote no stage-check.xml: {error}"))?;
+            let suite = format!("<testsuite name=\"{}\"", stage.name);
+            let clean = report.contains(" failures=\"0\"");
+            if !report.contains(&suite) || clean != (mode == Mode::Solved) {
+                return Err(format!(
+                    "{job}: the {} starter's report says:\n{report}",
+                    if mode == Mode::Solved {
+                        "solved"
+                    } else {
+                        "unsolved"
+                    }
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The shell commands of a CI job, in order: GitHub's `run:` steps and the
+/// command of its grader, or the lines of GitLab's `script:`. (What else a
+/// job does, checking out, keeping the report, is the CI's own.)
+fn ci_commands(job: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    let mut in_script = false;
+    for line in job.lines() {
+        let line = line.trim_start();
+        if in_script && let Some(command) = line.strip_prefix("- ") {
+            commands.push(command.to_string());
+            continue;
+        }
+        in_script = line == "script:";
+        if let Some(command) = line
+            .strip_prefix("run: ")
+            .or_else(|| line.strip_prefix("command: "))
+        {
+            commands.push(command.to_string());
+        }
+    }
+    commands
+}
+
+/// The variables a CI job sets for its commands: `STAGE`, and the other
+/// upper-case `NAME: "value"` lines, quotes taken off.
+fn ci_variables(job: &str) -> Vec<(String, String)> {
+    job.lines()
+        .filter_map(|line| {
+            let (name, value) = line.trim_start().split_once(": ")?;
+            let upper = name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            let value = value.strip_prefix('"')?.strip_suffix('"')?;
+            upper.then(|| (name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 /// Every stage has its row in [`LESSONS`], and every row a stage.

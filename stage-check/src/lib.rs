@@ -99,6 +99,10 @@ pub use stage::{Kind, STAGES, Stage};
 pub use workspace::harness::{self, run_as_tests};
 pub use workspace::tools;
 
+/// This checker's version, which a class pins (a tag `stage-check-v` and
+/// the version), and which its JSON and JUnit reports name.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// What a check holds a server to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
