@@ -41,8 +41,8 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use stage_check::{Exercise, Outcome, Stage, all_exercises};
-use support::{all_pass, checked, exe, run, start, workspace};
+use stage_check::{Exercise, Kind, Outcome, Stage, all_exercises};
+use support::{READ_TIMEOUT, all_pass, checked, exe, run, start, workspace};
 
 /// The built stages as they are, without a patch, by stage. Holding the lock
 /// is also the right to run cargo: one build at a time, so that the binary a
