@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // A server on Node's own `http` module, set up to do what the HTTP stages do:
-// answer every request with the stages' page, then close the connection.
-// `node servers/node-http.js --port 5000`; it takes `--port N` (and
-// `--read-timeout SECONDS`) as the stages do, so stage-check's --exec can
-// start it. Everything else is Node's: its parser, its error answers, its
+// answer every request with the stages' page, then close the connection (up
+// to part 8), or keep it open with Node's own keep-alive (part 9 on).
+// `node servers/node-http.js --port 5000`; it takes `--port N`,
+// `--read-timeout SECONDS` and `--keep-alive-timeout SECONDS` (0, the
+// default, closes every connection) as the stages do, so stage-check's
+// --exec can start it. Everything else is Node's: its parser, its error answers, its
 // framing. stage-check's tests hold it to what HTTP requires.
 'use strict';
 const http = require('node:http');
@@ -12,13 +14,16 @@ const PAGE = '<html><body>Hello World</body></html>';
 
 let port = 5000;
 let readTimeout = 30;
+let keepAliveTimeout = 0;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i += 2) {
   const value = Number(args[i + 1]);
   if (args[i] === '--port' && Number.isInteger(value)) port = value;
   else if (args[i] === '--read-timeout' && value > 0) readTimeout = value;
+  else if (args[i] === '--keep-alive-timeout' && value >= 0) keepAliveTimeout = value;
   else {
-    console.error(`usage: node-http.js [--port N] [--read-timeout SECONDS]`);
+    console.error(
+      'usage: node-http.js [--port N] [--read-timeout SECONDS] [--keep-alive-timeout SECONDS]');
     process.exit(2);
   }
 }
@@ -40,16 +45,19 @@ const server = http.createServer(options, (request, response) => {
   // Read the whole body before answering, as the stages do.
   request.resume();
   request.on('end', () => {
-    response.writeHead(200, {
+    const headers = {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Length': Buffer.byteLength(PAGE),
-      Connection: 'close',
-    });
+    };
+    // With keep-alive, Node says what it does with the connection itself.
+    if (keepAliveTimeout === 0) headers.Connection = 'close';
+    response.writeHead(200, headers);
     response.end(request.method === 'HEAD' ? undefined : PAGE);
   });
 });
-// One request per connection, and a bound on a quiet client.
-server.keepAliveTimeout = 0;
+// One request per connection (0), or how long an idle one stays open; and
+// a bound on a quiet client.
+server.keepAliveTimeout = keepAliveTimeout * 1000;
 server.headersTimeout = readTimeout * 1000;
 server.requestTimeout = readTimeout * 1000;
 server.listen(port, '127.0.0.1', () => {
