@@ -9,6 +9,15 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
+-- One request per connection (LOAD_CONNECTION=close): every request says
+-- `Connection: close`, so that a server that would keep the connection open
+-- (nginx, part 9) answers once and closes, as the stages before part 9
+-- always do; wrk then connects again. Otherwise wrk sends its next request
+-- on the same connection for as long as the server keeps it open.
+if os.getenv("LOAD_CONNECTION") == "close" then
+   wrk.headers["Connection"] = "close"
+end
+
 -- Set in each thread's own state.
 not_2xx = 0
 

@@ -7,23 +7,33 @@
 //!
 //! It builds every HTTP stage in release mode, starts each on a free port
 //! with `--quiet`, and, when nginx is installed, starts nginx too
-//! (`servers/nginx.sh`), set up to serve the same page and close every
-//! connection: what a production server does with the same work. Then, in
+//! (`servers/nginx.sh --keep-alive-timeout …`), set up to serve the same
+//! page: what a production server does with the same work. Then, in
 //! interleaved rounds (every server once per round, so that a noisy moment
 //! of the machine falls on all of them alike):
 //!
-//! - **Load**: `wrk` sends requests over 1, 10, 50 and 200 connections at
-//!   once, one request per connection, as the stages serve them; we keep
-//!   requests/s and the median (p50) and 99th percentile (p99) latency.
+//! - **Load, one request per connection**: `wrk` sends requests over 1, 10,
+//!   50 and 200 connections at once, each asking `Connection: close`, so
+//!   that every server answers once and closes, as the stages up to part 8
+//!   always do; we keep requests/s and the median (p50) and 99th percentile
+//!   (p99) latency.
+//! - **Load, keep-alive**: the same, but wrk asks nothing, and sends its next
+//!   request on the same connection for as long as the server keeps it
+//!   open. Part 9 and nginx do; the stages before part 9 still close after
+//!   every answer, so wrk connects again for each request.
 //! - **Idle connections**: we open 100, 1,000 and 3,000 connections that send
 //!   nothing, then count the server's threads and resident memory, and time
 //!   a fresh request made meanwhile.
+//! - **Idle keep-alive connections**, for the servers that keep them: the
+//!   same, but each connection first sends one request and reads its answer,
+//!   and the server then holds it open for a next request that never comes.
 //!
 //! Each figure is the median over the rounds, and is shown as a ratio to
-//! nginx's and to part 5's, measured in the same run. The full run writes the
-//! table and the plots into the book (`docs/src/under-load/`); `--quick`
-//! writes nothing and fails only if a request got no 2xx answer, or met a
-//! socket error: it is what CI runs.
+//! nginx's and to part 5's (or, with keep-alive, to the same server's with
+//! one request per connection), measured in the same run. The full run
+//! writes the tables and the plots into the book (`docs/src/under-load/`);
+//! `--quick` writes nothing and fails only if a request got no 2xx answer,
+//! or met a socket error: it is what CI runs.
 //!
 //! The load generator is [wrk](https://github.com/wg/wrk), from the
 //! distribution's packages: one small C program on epoll, so one thread of
@@ -41,17 +51,20 @@ use stage_check::tools::Profile;
 mod measure;
 mod report;
 
-use measure::{Idle, Load};
+use measure::{Idle, Load, Quiet};
 
-/// The HTTP stages, by package name, in series order: stage-check's list, so
-/// that a stage added there is measured here too.
-fn stages() -> Vec<&'static str> {
+/// The HTTP stages in series order: stage-check's list, so that a stage
+/// added there is measured here too.
+fn stages() -> Vec<&'static stage_check::Stage> {
     stage_check::STAGES
         .iter()
         .filter(|stage| stage.kind == stage_check::Kind::Http)
-        .map(|stage| stage.name)
         .collect()
 }
+
+/// The part that teaches keep-alive: its stage, and every later one, keeps
+/// a connection open after an answer, and takes `--keep-alive-timeout`.
+const KEEP_ALIVE_PART: u8 = 9;
 
 /// The stage every figure is also compared with: the first HTTP stage.
 const BASELINE: &str = "part5-http-httparse";
@@ -69,6 +82,12 @@ const IDLE: &[u32] = &[100, 1_000, 3_000];
 /// connection is dropped while it is measured.
 const READ_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How long part 9 and nginx keep a quiet connection open for its next
+/// request: as long as the read timeout, for the same reason. (Under wrk's
+/// load no connection is quiet for even a second, so their default of 5 s
+/// would measure the same.)
+const KEEP_ALIVE_TIMEOUT: Duration = READ_TIMEOUT;
+
 #[derive(Parser)]
 #[command(about = "Every HTTP stage next to nginx, under wrk and with idle connections")]
 struct Args {
@@ -76,9 +95,13 @@ struct Args {
     /// request got no 2xx answer or met a socket error (for CI).
     #[arg(long)]
     quick: bool,
+    /// How many rounds the full run takes (the figures are their medians).
+    #[arg(long, default_value_t = FULL.rounds,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    rounds: usize,
 }
 
-/// How long and how often to measure.
+/// How long and how often to measure, and which cases.
 pub struct Plan {
     pub rounds: usize,
     /// How long wrk runs for each server and concurrency, in whole seconds.
@@ -88,6 +111,12 @@ pub struct Plan {
     /// Whether wrk checks that every answer is a 2xx, at some cost to its
     /// speed; otherwise it counts only those of 400 and more.
     pub every_status: bool,
+    /// Connections at once, one request per connection; and with keep-alive.
+    pub close: &'static [u32],
+    pub keep_alive: &'static [u32],
+    /// Idle connections that sent nothing; and idle keep-alive connections.
+    pub idle: &'static [u32],
+    pub idle_kept_alive: &'static [u32],
 }
 
 const FULL: Plan = Plan {
@@ -95,28 +124,57 @@ const FULL: Plan = Plan {
     seconds: 2,
     fresh_requests: 21,
     every_status: false,
+    close: CONCURRENCY,
+    keep_alive: CONCURRENCY,
+    idle: IDLE,
+    idle_kept_alive: IDLE,
 };
 
+/// For CI, within about two minutes on two busy cores: every case of one
+/// request per connection, and a taste of each keep-alive measurement.
 const QUICK: Plan = Plan {
     rounds: 1,
     seconds: 1,
     fresh_requests: 3,
     every_status: true,
+    close: CONCURRENCY,
+    keep_alive: &[50],
+    idle: &[100, 3_000],
+    idle_kept_alive: &[100],
 };
+
+/// How wrk uses its connections under load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every request says `Connection: close`: one request per connection,
+    /// whatever the server would do.
+    Close,
+    /// Requests say nothing of the connection: the next one goes on the
+    /// same connection if the server kept it open, or on a new one.
+    KeepAlive,
+}
 
 /// A server under test: one of the stages, or nginx.
 pub struct Contender {
     pub name: String,
     pub server: stage_check::Server,
+    /// Whether it keeps a connection open after an answer, when the client
+    /// does not ask it to close: nginx here, and part 9 on.
+    pub keeps_alive: bool,
 }
 
-/// Every figure of one run, as measured in each round.
+/// Every figure of one run, as measured in each round: (server, case) → one
+/// measurement per round, where the case is the number of connections.
 #[derive(Default)]
 pub struct Results {
-    /// (server, concurrency) → one `Load` per round.
+    /// Under load, one request per connection.
     pub load: Vec<(String, u32, Vec<Load>)>,
-    /// (server, idle connections) → one `Idle` per round.
+    /// Under load, with keep-alive.
+    pub keep_alive: Vec<(String, u32, Vec<Load>)>,
+    /// With idle connections that sent nothing.
     pub idle: Vec<(String, u32, Vec<Idle>)>,
+    /// With idle keep-alive connections, each answered once.
+    pub idle_kept_alive: Vec<(String, u32, Vec<Idle>)>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -131,7 +189,14 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let plan = if args.quick { QUICK } else { FULL };
+    let plan = if args.quick {
+        QUICK
+    } else {
+        Plan {
+            rounds: args.rounds,
+            ..FULL
+        }
+    };
     measure::wrk_version().context("wrk is not installed: apt-get install wrk")?;
     // Thousands of idle connections are as many open files, here and in each
     // server (which inherits the limit).
@@ -146,18 +211,25 @@ fn run(args: Args) -> anyhow::Result<()> {
         Some(server) => contenders.push(Contender {
             name: NGINX.into(),
             server,
+            keeps_alive: true,
         }),
         None => eprintln!("nginx is not installed (apt-get install nginx-light): no ratios to it"),
     }
-    for name in stages() {
-        let mut command = Command::new(programs.join(name));
+    for stage in stages() {
+        let keeps_alive = stage.part >= KEEP_ALIVE_PART;
+        let mut command = Command::new(programs.join(stage.name));
         command.args(["--port", "0", "--quiet", "--read-timeout"]);
         command.arg(READ_TIMEOUT.as_secs().to_string());
-        let server =
-            stage_check::Server::start(command).with_context(|| format!("cannot start {name}"))?;
+        if keeps_alive {
+            command.arg("--keep-alive-timeout");
+            command.arg(KEEP_ALIVE_TIMEOUT.as_secs().to_string());
+        }
+        let server = stage_check::Server::start(command)
+            .with_context(|| format!("cannot start {}", stage.name))?;
         contenders.push(Contender {
-            name: name.to_string(),
+            name: stage.name.to_string(),
             server,
+            keeps_alive,
         });
     }
 
@@ -170,21 +242,43 @@ fn run(args: Args) -> anyhow::Result<()> {
         if round > 0 {
             contenders.rotate_left(1);
         }
-        for &connections in CONCURRENCY {
-            for contender in &contenders {
-                let load = measure::load(contender, connections, &plan, &script)?;
-                eprintln!(
-                    "  {:<20} {connections:>4} connections: {load}",
-                    contender.name
-                );
-                push(&mut results.load, &contender.name, connections, load);
+        for (mode, cases, all) in [
+            (Mode::Close, plan.close, &mut results.load),
+            (Mode::KeepAlive, plan.keep_alive, &mut results.keep_alive),
+        ] {
+            for &connections in cases {
+                for contender in &contenders {
+                    let load = measure::load(contender, connections, mode, &plan, &script)?;
+                    eprintln!(
+                        "  {:<20} {connections:>4} connections, {mode:?}: {load}",
+                        contender.name
+                    );
+                    push(all, &contender.name, connections, load);
+                }
             }
         }
-        for &idle in IDLE {
-            for contender in &contenders {
-                let figures = measure::idle(contender, idle, &plan)?;
-                eprintln!("  {:<20} {idle:>5} idle: {figures}", contender.name);
-                push(&mut results.idle, &contender.name, idle, figures);
+        for (quiet, cases, all) in [
+            (Quiet::Silent, plan.idle, &mut results.idle),
+            (
+                Quiet::KeptAlive,
+                plan.idle_kept_alive,
+                &mut results.idle_kept_alive,
+            ),
+        ] {
+            for &idle in cases {
+                // A server that closes after its answer holds no connection
+                // for a next request: there is nothing to measure.
+                let held = contenders
+                    .iter()
+                    .filter(|c| quiet == Quiet::Silent || c.keeps_alive);
+                for contender in held {
+                    let figures = measure::idle(contender, idle, quiet, &plan)?;
+                    eprintln!(
+                        "  {:<20} {idle:>5} idle, {quiet:?}: {figures}",
+                        contender.name
+                    );
+                    push(all, &contender.name, idle, figures);
+                }
             }
         }
     }
@@ -213,7 +307,12 @@ fn run(args: Args) -> anyhow::Result<()> {
 fn names(contenders: &[Contender]) -> Vec<String> {
     let mut names: Vec<String> = contenders.iter().map(|c| c.name.clone()).collect();
     let order = stages();
-    names.sort_by_key(|name| (name != NGINX, order.iter().position(|stage| stage == name)));
+    names.sort_by_key(|name| {
+        (
+            name != NGINX,
+            order.iter().position(|stage| stage.name == name),
+        )
+    });
     names
 }
 
@@ -229,7 +328,8 @@ pub(crate) fn push<K: PartialEq + Copy, T>(
     }
 }
 
-/// nginx on a free port, from `servers/nginx.sh`, if nginx is installed.
+/// nginx on a free port, from `servers/nginx.sh`, if nginx is installed,
+/// keeping connections open as part 9 does.
 fn nginx(workspace: &Path) -> anyhow::Result<Option<stage_check::Server>> {
     let installed = ["nginx", "/usr/sbin/nginx"]
         .iter()
@@ -240,7 +340,11 @@ fn nginx(workspace: &Path) -> anyhow::Result<Option<stage_check::Server>> {
     // `exec`: the shell that runs the line becomes nginx, so that the
     // server's processes, counted and measured, are nginx's alone.
     // The quotes keep a folder name with spaces in one piece.
-    let command_line = format!("exec '{}'", workspace.join("servers/nginx.sh").display());
+    let command_line = format!(
+        "exec '{}' --keep-alive-timeout {}",
+        workspace.join("servers/nginx.sh").display(),
+        KEEP_ALIVE_TIMEOUT.as_secs()
+    );
     let server = stage_check::Server::exec(&command_line, None, Duration::from_secs(10))
         .context("cannot start nginx")?;
     Ok(Some(server))
@@ -252,7 +356,29 @@ mod tests {
 
     #[test]
     fn the_baseline_is_the_first_http_stage() {
-        assert_eq!(stages().first(), Some(&BASELINE));
-        assert!(!stages().contains(&"part4-tcp-echo"));
+        assert_eq!(stages().first().map(|stage| stage.name), Some(BASELINE));
+        assert!(!stages().iter().any(|stage| stage.name == "part4-tcp-echo"));
+    }
+
+    #[test]
+    fn the_quick_plan_measures_a_part_of_every_kind() {
+        for cases in [
+            QUICK.close,
+            QUICK.keep_alive,
+            QUICK.idle,
+            QUICK.idle_kept_alive,
+        ] {
+            assert!(!cases.is_empty());
+        }
+        // Every quick case is one of the full run's, so that its table has
+        // the same rows, only fewer of them.
+        for (quick, full) in [
+            (QUICK.close, FULL.close),
+            (QUICK.keep_alive, FULL.keep_alive),
+            (QUICK.idle, FULL.idle),
+            (QUICK.idle_kept_alive, FULL.idle_kept_alive),
+        ] {
+            assert!(quick.iter().all(|case| full.contains(case)));
+        }
     }
 }

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use stage_check::client::{Method, answer_complete, read_response, shown};
 use stage_check::tools::median;
 use stage_check::wait::poll_until;
 
-use crate::{Contender, Plan};
+use crate::{Contender, Mode, Plan};
 
 /// How long one connection or one fresh request may take before it counts
 /// as a failure; and how long a server may take to take in, or let go of,
@@ -98,10 +99,12 @@ pub fn raise_open_files_limit(needed: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs wrk against `contender` with `connections` at once.
+/// Runs wrk against `contender` with `connections` at once, using them as
+/// `mode` says.
 pub fn load(
     contender: &Contender,
     connections: u32,
+    mode: Mode,
     plan: &Plan,
     script: &Path,
 ) -> anyhow::Result<Load> {
@@ -118,6 +121,13 @@ pub fn load(
         .env(
             "LOAD_EVERY_STATUS",
             if plan.every_status { "1" } else { "0" },
+        )
+        .env(
+            "LOAD_CONNECTION",
+            match mode {
+                Mode::Close => "close",
+                Mode::KeepAlive => "",
+            },
         )
         .output()
         .context("cannot run wrk")?;
@@ -142,9 +152,20 @@ pub fn load(
     })
 }
 
-/// Holds `count` idle connections to `contender` open, and measures it
-/// meanwhile.
-pub fn idle(contender: &Contender, count: u32, plan: &Plan) -> anyhow::Result<Idle> {
+/// What an idle connection did before it fell quiet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quiet {
+    /// Nothing: it connected, and never sent a byte. The server waits for
+    /// its first request.
+    Silent,
+    /// One request, answered, and the server kept the connection open for a
+    /// next one that never comes: an idle keep-alive connection.
+    KeptAlive,
+}
+
+/// Holds `count` idle connections to `contender` open, quiet as `quiet`
+/// says, and measures the server meanwhile.
+pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> anyhow::Result<Idle> {
     let server = &contender.server;
     let count = count as usize;
     let before = server.open_files();
@@ -154,11 +175,23 @@ pub fn idle(contender: &Contender, count: u32, plan: &Plan) -> anyhow::Result<Id
         // see their `serve_forever`), each taken in before the next: a full
         // queue drops a new connection, which its client retries a second
         // later. What is measured here is holding connections, not that.
-        for _ in 0..BATCH.min(count - held.len()) {
+        let batch = BATCH.min(count - held.len());
+        let opened = held.len();
+        for _ in 0..batch {
             let conn = TcpStream::connect_timeout(&server.addr(), DEADLINE).with_context(|| {
                 format!("{} took no connection {}", contender.name, held.len() + 1)
             })?;
             held.push(conn);
+        }
+        if quiet == Quiet::KeptAlive {
+            // Every request of the batch is sent before the first answer
+            // is read, so that the server answers them side by side.
+            for conn in &mut held[opened..] {
+                conn.write_all(REQUEST)?;
+            }
+            for conn in &mut held[opened..] {
+                kept_open_after_answer(&contender.name, conn)?;
+            }
         }
         // Connected is not yet accepted: wait until the server holds them.
         wait_until(&contender.name, || {
@@ -181,12 +214,52 @@ pub fn idle(contender: &Contender, count: u32, plan: &Plan) -> anyhow::Result<Id
     })
 }
 
+/// The request an idle keep-alive connection sends before it falls quiet:
+/// HTTP/1.1, which keeps the connection open unless a side says otherwise.
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+/// More than the page's answer, many times over: a server that sends more
+/// is not answering [`REQUEST`].
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// Reads the answer to [`REQUEST`] on `conn`, and fails unless it is a 2xx
+/// after which the server keeps the connection open.
+fn kept_open_after_answer(name: &str, conn: &mut TcpStream) -> anyhow::Result<()> {
+    conn.set_read_timeout(Some(DEADLINE))?;
+    let mut received = Vec::new();
+    let mut buffer = [0; 4096];
+    // Until the answer is whole by its own framing (its `Content-Length`);
+    // each read waits at most `DEADLINE`, and the loop ends at the close.
+    let mut closed = false;
+    while !answer_complete(&received, Method::Other) && !closed && received.len() < MAX_ANSWER {
+        let n = conn
+            .read(&mut buffer)
+            .with_context(|| format!("{name} did not answer: {}", shown(&received)))?;
+        received.extend_from_slice(&buffer[..n]);
+        closed = n == 0;
+    }
+    let response =
+        read_response(&received, Method::Other).map_err(|why| anyhow!("{name}: {why}"))?;
+    let closes = response
+        .header("Connection")
+        .is_some_and(|value| value.eq_ignore_ascii_case("close"));
+    if !(200..300).contains(&response.status) || closes || closed {
+        bail!(
+            "{name} answered {}; expected a 2xx answer, and the connection kept open after it",
+            shown(&received)
+        );
+    }
+    Ok(())
+}
+
 /// One request on a new connection, timed from the connect to the close.
+/// It asks for the close, which a server that keeps connections open would
+/// otherwise not make.
 fn fresh_request(contender: &Contender) -> anyhow::Result<f64> {
     let start = Instant::now();
     let mut conn = TcpStream::connect_timeout(&contender.server.addr(), DEADLINE)?;
     conn.set_read_timeout(Some(DEADLINE))?;
-    conn.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+    conn.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
     let mut answer = Vec::new();
     conn.read_to_end(&mut answer)?;
     let elapsed = start.elapsed();

@@ -1,5 +1,6 @@
-//! What the run found: its problems, a table of medians and ratios, and the
-//! book's copy of them (`figures.md`, and SVG plots drawn with plotters).
+//! What the run found: its problems, tables of medians and ratios, and the
+//! book's copy of them (`figures.md`, `keep-alive.md`, and SVG plots drawn
+//! with plotters).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,15 +11,20 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use crate::measure::{self, Idle, Load};
-use crate::{BASELINE, CONCURRENCY, IDLE, NGINX, Results};
+use crate::{BASELINE, NGINX, Results};
 
 /// Every request that got no 2xx answer or met a socket error, per case.
 pub fn problems(results: &Results) -> Vec<String> {
     let mut problems = Vec::new();
-    for (name, connections, rounds) in &results.load {
-        for load in rounds {
-            if load.requests == 0 || load.socket_errors > 0 || load.not_2xx > 0 {
-                problems.push(format!("{name}, {connections} connections: {load}"));
+    for (all, mode) in [
+        (&results.load, "one request per connection"),
+        (&results.keep_alive, "keep-alive"),
+    ] {
+        for (name, connections, rounds) in all {
+            for load in rounds {
+                if load.requests == 0 || load.socket_errors > 0 || load.not_2xx > 0 {
+                    problems.push(format!("{name}, {connections} connections, {mode}: {load}"));
+                }
             }
         }
     }
@@ -75,24 +81,56 @@ fn median<K: PartialEq, T>(all: &Measured<K, T>, name: &str, case: K, of: fn(&T)
     stage_check::tools::median(&mut values)
 }
 
+/// What a figure is compared with, besides nginx's in the same table.
+enum Against<'a, T> {
+    /// Another server's, in the same table: part 5's.
+    Server(&'a str),
+    /// The same server's, in another measurement: with keep-alive, its
+    /// figure with one request per connection.
+    Itself(&'a Measured<u32, T>),
+}
+
+/// The cases of a measurement (the numbers of connections), in the order
+/// measured.
+fn cases<K: PartialEq + Copy, T>(all: &Measured<K, T>) -> Vec<K> {
+    let mut cases = Vec::new();
+    for (_, case, _) in all {
+        if !cases.contains(case) {
+            cases.push(*case);
+        }
+    }
+    cases
+}
+
+/// The servers of `names` that a measurement has figures of, in that order.
+fn measured<K, T>(all: &Measured<K, T>, names: &[String]) -> Vec<String> {
+    let has = |name: &String| all.iter().any(|(n, _, _)| n == name);
+    names.iter().filter(|name| has(name)).cloned().collect()
+}
+
 /// One table row per case and server: the case, the server, then each
-/// figure's median with its ratios.
-fn rows<K: PartialEq + Copy + Into<f64>, T>(
+/// figure's median with its ratios to nginx's and to what `against` says.
+fn rows<T>(
     out: &mut String,
-    all: &Measured<K, T>,
-    cases: &[K],
+    all: &Measured<u32, T>,
     names: &[String],
     figures: &[Figure<T>],
+    against: &Against<'_, T>,
 ) {
+    let names = measured(all, names);
     let has_nginx = names.iter().any(|name| name == NGINX);
-    for &case in cases {
-        for name in names {
+    for case in cases(all) {
+        for name in &names {
             let cells: Vec<String> = figures
                 .iter()
                 .map(|figure| {
                     let of = |server: &str| median(all, server, case, figure.of);
                     let nginx = has_nginx.then(|| of(NGINX));
-                    with_ratios(of(name), nginx, of(BASELINE), figure.decimals)
+                    let other = match against {
+                        Against::Server(server) => of(server),
+                        Against::Itself(other) => median(other, name, case, figure.of),
+                    };
+                    with_ratios(of(name), nginx, other, figure.decimals)
                 })
                 .collect();
             let case = number(case.into(), 0);
@@ -101,13 +139,14 @@ fn rows<K: PartialEq + Copy + Into<f64>, T>(
     }
 }
 
-/// `value`, then its ratio to nginx's and to part 5's: `12,345 (0.52×, 1.00×)`.
-fn with_ratios(value: f64, nginx: Option<f64>, baseline: f64, decimals: usize) -> String {
+/// `value`, then its ratio to nginx's and to the other figure:
+/// `12,345 (0.52×, 1.00×)`.
+fn with_ratios(value: f64, nginx: Option<f64>, other: f64, decimals: usize) -> String {
     let ratio = |to: f64| format!("{:.2}×", value / to);
     let mut cell = number(value, decimals);
     match nginx {
-        Some(nginx) => write!(cell, " ({}, {})", ratio(nginx), ratio(baseline)),
-        None => write!(cell, " ({})", ratio(baseline)),
+        Some(nginx) => write!(cell, " ({}, {})", ratio(nginx), ratio(other)),
+        None => write!(cell, " ({})", ratio(other)),
     }
     .expect("writing to a String");
     cell
@@ -131,41 +170,128 @@ fn number(value: f64, decimals: usize) -> String {
     }
 }
 
-/// The two tables of medians, in Markdown, which reads as plain text too.
+/// The four tables of medians, in Markdown, which reads as plain text too.
 pub fn table(results: &Results, names: &[String]) -> String {
-    let ratios = if names.iter().any(|name| name == NGINX) {
-        "in brackets, the ratio to nginx's figure and to part 5's (`part5-http-httparse`)"
-    } else {
-        "in brackets, the ratio to part 5's figure (`part5-http-httparse`)"
+    let with_nginx = names.iter().any(|name| name == NGINX);
+    let ratios = |other: &str| match with_nginx {
+        true => format!("in brackets, the ratio to nginx's figure and to {other}"),
+        false => format!("in brackets, the ratio to {other}"),
     };
+    let part5 = ratios("part 5's (`part5-http-httparse`)");
+    let load_head = "| connections | server | requests/s | p50 latency (ms) | p99 latency (ms) |\n\
+                     | ---: | --- | ---: | ---: | ---: |";
+    let idle_head = "| idle connections | server | threads | memory (MiB) | fresh request (ms) |\n\
+                     | ---: | --- | ---: | ---: | ---: |";
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Under load, one request per connection: medians over the rounds; {ratios}.\n"
+        "Under load, one request per connection (each request asks \
+         `Connection: close`): medians over the rounds; {part5}.\n\n{load_head}"
+    );
+    let against = Against::Server(BASELINE);
+    rows(&mut out, &results.load, names, &LOAD_FIGURES, &against);
+    let _ = writeln!(
+        out,
+        "\nUnder load, with keep-alive: the stages before part 9 still close \
+         after every answer, so each of their requests needs a new connection; \
+         {}.\n\n{load_head}",
+        ratios("the same server's with one request per connection")
+    );
+    let against = Against::Itself(&results.load);
+    rows(
+        &mut out,
+        &results.keep_alive,
+        names,
+        &LOAD_FIGURES,
+        &against,
     );
     let _ = writeln!(
         out,
-        "| connections | server | requests/s | p50 latency (ms) | p99 latency (ms) |"
+        "\nWith idle connections held open, which sent nothing: the threads and \
+         the memory (PSS) of the server's processes, and the median time of a \
+         fresh request (connect, send, read to the close); {part5}.\n\n{idle_head}"
     );
-    let _ = writeln!(out, "| ---: | --- | ---: | ---: | ---: |");
-    rows(&mut out, &results.load, CONCURRENCY, names, &LOAD_FIGURES);
+    let against = Against::Server(BASELINE);
+    rows(&mut out, &results.idle, names, &IDLE_FIGURES, &against);
     let _ = writeln!(
         out,
-        "\nWith idle connections held open: the threads and the memory (PSS) of \
-         the server's processes, and the median time of a fresh request \
-         (connect, send, read to the close); {ratios}.\n"
+        "\nWith idle keep-alive connections held open, each answered once and \
+         kept for a next request, by the servers that keep them; {}.\n\n{idle_head}",
+        ratios("the same server's with idle connections that sent nothing")
     );
-    let _ = writeln!(
-        out,
-        "| idle connections | server | threads | memory (MiB) | fresh request (ms) |"
+    let against = Against::Itself(&results.idle);
+    rows(
+        &mut out,
+        &results.idle_kept_alive,
+        names,
+        &IDLE_FIGURES,
+        &against,
     );
-    let _ = writeln!(out, "| ---: | --- | ---: | ---: | ---: |");
-    rows(&mut out, &results.idle, IDLE, names, &IDLE_FIGURES);
     out
 }
 
-/// Writes the book's copy: `figures.md` (the machine, then the tables) and
-/// the three plots.
+/// The servers the keep-alive chapter compares: those that keep
+/// connections open (they are the ones measured with idle keep-alive
+/// connections), and the last stage that does not, part 8.
+fn keep_alive_names(results: &Results, names: &[String]) -> Vec<String> {
+    let keepers = measured(&results.idle_kept_alive, names);
+    let closer = names
+        .iter()
+        .rfind(|name| !keepers.contains(name) && *name != NGINX)
+        .cloned();
+    names
+        .iter()
+        .filter(|name| keepers.contains(name) || closer.as_ref() == Some(name))
+        .cloned()
+        .collect()
+}
+
+/// The keep-alive chapter's tables: requests/s each way and their ratio,
+/// then what idle keep-alive connections cost.
+pub fn keep_alive_table(results: &Results, names: &[String]) -> String {
+    let names = keep_alive_names(results, names);
+    let requests = LOAD_FIGURES[0].of;
+    let mut out = String::from(
+        "| connections | server | requests/s, one request per connection \
+         | requests/s, keep-alive | keep-alive ÷ one per connection |\n\
+         | ---: | --- | ---: | ---: | ---: |\n",
+    );
+    for case in cases(&results.keep_alive) {
+        for name in &names {
+            let close = median(&results.load, name, case, requests);
+            let kept = median(&results.keep_alive, name, case, requests);
+            let _ = writeln!(
+                out,
+                "| {case} | {name} | {} | {} | {:.2}× |",
+                number(close, 0),
+                number(kept, 0),
+                kept / close
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n| idle keep-alive connections | server | threads | memory (MiB) |\n\
+         | ---: | --- | ---: | ---: |"
+    );
+    for case in cases(&results.idle_kept_alive) {
+        for name in measured(&results.idle_kept_alive, &names) {
+            let threads = median(&results.idle_kept_alive, &name, case, IDLE_FIGURES[0].of);
+            let memory = median(&results.idle_kept_alive, &name, case, IDLE_FIGURES[1].of);
+            let _ = writeln!(
+                out,
+                "| {} | {name} | {} | {} |",
+                number(case.into(), 0),
+                number(threads, 0),
+                number(memory, 1)
+            );
+        }
+    }
+    out
+}
+
+/// Writes the book's copy: `figures.md` (the machine, then the tables),
+/// `keep-alive.md` (the keep-alive chapter's tables) and the plots.
 pub fn write(
     folder: &Path,
     results: &Results,
@@ -173,55 +299,106 @@ pub fn write(
     table: &str,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(folder)?;
-    let figures = format!(
-        "<!-- Written by `cargo run --release -p load`: rerun it, do not edit. -->\n\n\
-         Measured on {}, with {}.\n\n{table}",
-        machine(),
-        tools()
-    );
-    std::fs::write(folder.join("figures.md"), figures)?;
+    let written = "<!-- Written by `cargo run --release -p load`: rerun it, do not edit. -->";
+    let measured_on = format!("Measured on {}, with {}.", machine(), tools());
+    std::fs::write(
+        folder.join("figures.md"),
+        format!("{written}\n\n{measured_on}\n\n{table}"),
+    )?;
+    std::fs::write(
+        folder.join("keep-alive.md"),
+        format!(
+            "{written}\n\n{measured_on} Medians over the rounds.\n\n{}",
+            keep_alive_table(results, names)
+        ),
+    )?;
 
+    let load_cases = cases(&results.load);
+    let idle_cases = cases(&results.idle);
+    let connections_axis = || {
+        (
+            "connections at once (logarithmic scale)",
+            (1.0..x_max(&load_cases)).log_scale(),
+        )
+    };
     plot(
         &folder.join("requests.svg"),
         "Requests/s, one request per connection",
-        (
-            "connections at once (logarithmic scale)",
-            (1.0..x_max(CONCURRENCY)).log_scale(),
-        ),
+        connections_axis(),
         "requests/s",
-        &series(&results.load, CONCURRENCY, names, LOAD_FIGURES[0].of),
+        &series(&results.load, names, LOAD_FIGURES[0].of),
     )?;
     plot(
         &folder.join("idle-memory.svg"),
         "Memory (PSS) with idle connections open",
-        ("idle connections", 0.0..x_max(IDLE)),
+        ("idle connections", 0.0..x_max(&idle_cases)),
         "memory (MiB)",
-        &series(&results.idle, IDLE, names, IDLE_FIGURES[1].of),
+        &series(&results.idle, names, IDLE_FIGURES[1].of),
     )?;
     plot(
         &folder.join("idle-latency.svg"),
         "A fresh request's time with idle connections open",
-        ("idle connections", 0.0..x_max(IDLE)),
+        ("idle connections", 0.0..x_max(&idle_cases)),
         "fresh request (ms)",
-        &series(&results.idle, IDLE, names, IDLE_FIGURES[2].of),
+        &series(&results.idle, names, IDLE_FIGURES[2].of),
+    )?;
+
+    // The keep-alive chapter's: each of its servers both ways, and the
+    // memory of idle connections, kept alive or never used.
+    let chosen = keep_alive_names(results, names);
+    let mut both_ways = Vec::new();
+    let mut idle_memory = Vec::new();
+    for name in &chosen {
+        let one = std::slice::from_ref(name);
+        for (all, way) in [
+            (&results.keep_alive, "keep-alive"),
+            (&results.load, "one request per connection"),
+        ] {
+            for (_, points) in series(all, one, LOAD_FIGURES[0].of) {
+                both_ways.push((format!("{name}, {way}"), points));
+            }
+        }
+        for (all, way) in [
+            (&results.idle_kept_alive, "kept alive"),
+            (&results.idle, "never used"),
+        ] {
+            for (_, points) in series(all, one, IDLE_FIGURES[1].of) {
+                idle_memory.push((format!("{name}, {way}"), points));
+            }
+        }
+    }
+    plot(
+        &folder.join("keep-alive.svg"),
+        "Requests/s, keep-alive and one request per connection",
+        connections_axis(),
+        "requests/s",
+        &both_ways,
+    )?;
+    plot(
+        &folder.join("keep-alive-idle.svg"),
+        "Memory (PSS) with idle connections open, kept alive or never used",
+        ("idle connections", 0.0..x_max(&idle_cases)),
+        "memory (MiB)",
+        &idle_memory,
     )?;
     Ok(())
 }
 
-/// One line of points per server: (case, median of the figure).
-fn series<K: PartialEq + Copy + Into<f64>, T>(
-    all: &Measured<K, T>,
-    cases: &[K],
+/// One line of points per server of `names` that `all` has figures of:
+/// (case, median of the figure).
+fn series<T>(
+    all: &Measured<u32, T>,
     names: &[String],
     of: fn(&T) -> f64,
 ) -> Vec<(String, Vec<(f64, f64)>)> {
-    names
-        .iter()
+    measured(all, names)
+        .into_iter()
         .map(|name| {
-            let points = cases
-                .iter()
-                .map(|&case| (case.into(), median(all, name, case, of)));
-            (name.clone(), points.collect())
+            let points = cases(all)
+                .into_iter()
+                .map(|case| (case.into(), median(all, &name, case, of)))
+                .collect();
+            (name, points)
         })
         .collect()
 }
@@ -298,8 +475,12 @@ where
 }
 
 /// The end of an x axis that shows every case, with a little room to spare.
-fn x_max<K: Copy + Into<f64>>(cases: &[K]) -> f64 {
-    cases.iter().map(|&case| case.into()).fold(0.0, f64::max) * 1.05
+fn x_max(cases: &[u32]) -> f64 {
+    cases
+        .iter()
+        .map(|&case| f64::from(case))
+        .fold(1.0, f64::max)
+        * 1.05
 }
 
 /// The processor and the system, for the book's "measured on".
@@ -333,6 +514,7 @@ fn tools() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CONCURRENCY, IDLE};
 
     #[test]
     fn numbers_are_grouped_by_thousands() {
@@ -368,23 +550,25 @@ mod tests {
         assert_eq!(problems(&results).len(), 3);
     }
 
-    #[test]
-    fn each_cell_is_a_median_with_its_ratios() {
-        let load = |requests_per_second| Load {
-            requests_per_second,
-            ..Load::default()
-        };
-        let mut results = Results::default();
-        for (name, rounds) in [
-            (NGINX, [1000.0, 3000.0, 2000.0]),
-            (BASELINE, [500.0, 400.0, 600.0]),
-        ] {
-            for &c in CONCURRENCY {
-                for r in rounds {
-                    crate::push(&mut results.load, name, c, load(r));
-                }
+    /// Results with each server's requests/s given per round, at every
+    /// number of connections.
+    fn with_requests(all: &mut Vec<(String, u32, Vec<Load>)>, name: &str, rounds: &[f64]) {
+        for &c in CONCURRENCY {
+            for &requests_per_second in rounds {
+                let load = Load {
+                    requests_per_second,
+                    ..Load::default()
+                };
+                crate::push(all, name, c, load);
             }
         }
+    }
+
+    #[test]
+    fn each_cell_is_a_median_with_its_ratios() {
+        let mut results = Results::default();
+        with_requests(&mut results.load, NGINX, &[1000.0, 3000.0, 2000.0]);
+        with_requests(&mut results.load, BASELINE, &[500.0, 400.0, 600.0]);
         let names = [NGINX.to_string(), BASELINE.to_string()];
         let table = table(&results, &names);
         assert!(
@@ -398,53 +582,84 @@ mod tests {
     }
 
     #[test]
+    fn keep_alive_is_compared_with_the_same_server_closing() {
+        let part9 = "part9-keep-alive";
+        let mut results = Results::default();
+        with_requests(&mut results.load, NGINX, &[2000.0]);
+        with_requests(&mut results.load, BASELINE, &[500.0]);
+        with_requests(&mut results.load, part9, &[400.0]);
+        with_requests(&mut results.keep_alive, NGINX, &[8000.0]);
+        with_requests(&mut results.keep_alive, BASELINE, &[500.0]);
+        with_requests(&mut results.keep_alive, part9, &[2000.0]);
+        // Only the servers that keep connections open are measured with
+        // idle keep-alive connections.
+        for name in [NGINX, part9] {
+            crate::push(&mut results.idle_kept_alive, name, 100, Idle::default());
+        }
+        let names = [NGINX, BASELINE, part9].map(String::from);
+        let table = table(&results, &names);
+        // nginx keeps connections 4 times as fast as it closes them; part 9
+        // 5 times, at a quarter of nginx's speed; part 5 closes either way.
+        assert!(
+            table.contains("| 50 | nginx | 8,000 (1.00×, 4.00×) |"),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!("| 50 | {part9} | 2,000 (0.25×, 5.00×) |")),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!("| 50 | {BASELINE} | 500 (0.06×, 1.00×) |")),
+            "{table}"
+        );
+        // The chapter's table: the servers that keep them, and the last
+        // stage that does not.
+        let chapter = keep_alive_table(&results, &names);
+        assert!(
+            chapter.contains(&format!("| 50 | {part9} | 400 | 2,000 | 5.00× |")),
+            "{chapter}"
+        );
+        assert!(
+            chapter.contains(&format!("| 50 | {BASELINE} | 500 | 500 | 1.00× |")),
+            "{chapter}"
+        );
+        assert!(chapter.contains("| 100 | nginx | 0 | 0.0 |"), "{chapter}");
+    }
+
+    #[test]
     fn the_plots_are_drawn() {
         let folder = std::env::temp_dir().join(format!("load-plots-{}", std::process::id()));
         let mut results = Results::default();
         for (i, name) in [NGINX, BASELINE].iter().enumerate() {
-            for &c in CONCURRENCY {
-                let requests_per_second = 1000.0 * (i + 1) as f64 + c as f64;
-                crate::push(
-                    &mut results.load,
-                    name,
-                    c,
-                    Load {
-                        requests_per_second,
-                        ..Load::default()
-                    },
-                );
-            }
+            let requests_per_second = 1000.0 * (i + 1) as f64;
+            with_requests(&mut results.load, name, &[requests_per_second]);
+            with_requests(&mut results.keep_alive, name, &[requests_per_second * 2.0]);
             for &idle in IDLE {
                 let memory_mib = 5.0 + (i as f64) * idle as f64 / 100.0;
-                crate::push(
-                    &mut results.idle,
-                    name,
-                    idle,
-                    Idle {
-                        memory_mib,
-                        threads: 1,
-                        fresh_ms: 0.1,
-                    },
-                );
+                let figures = Idle {
+                    memory_mib,
+                    threads: 1,
+                    fresh_ms: 0.1,
+                };
+                crate::push(&mut results.idle, name, idle, figures);
+                if *name == NGINX {
+                    crate::push(&mut results.idle_kept_alive, name, idle, figures);
+                }
             }
         }
         let names = [NGINX.to_string(), BASELINE.to_string()];
         write(&folder, &results, &names, "table").unwrap();
-        for file in [
-            "figures.md",
-            "requests.svg",
-            "idle-memory.svg",
-            "idle-latency.svg",
+        for (file, shows) in [
+            ("figures.md", "table"),
+            ("keep-alive.md", "| 50 | nginx | 1,000 | 2,000 | 2.00× |"),
+            ("requests.svg", NGINX),
+            ("idle-memory.svg", NGINX),
+            ("idle-latency.svg", NGINX),
+            ("keep-alive.svg", "nginx, keep-alive"),
+            ("keep-alive-idle.svg", "nginx, kept alive"),
         ] {
             let text = std::fs::read_to_string(folder.join(file)).unwrap();
-            assert!(
-                text.contains(if file.ends_with(".svg") {
-                    NGINX
-                } else {
-                    "table"
-                }),
-                "{file}"
-            );
+            assert!(text.contains(shows), "{file}: {text}");
         }
         std::fs::remove_dir_all(&folder).unwrap();
     }
