@@ -246,32 +246,67 @@ fn keep_alive_names(results: &Results, names: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The keep-alive chapter's tables: requests/s each way and their ratio,
-/// then what idle keep-alive connections cost.
+/// One figure of `name` in each round, for one case.
+fn per_round<T>(all: &Measured<u32, T>, name: &str, case: u32, of: fn(&T) -> f64) -> Vec<f64> {
+    all.iter()
+        .filter(|(n, c, _)| n == name && *c == case)
+        .flat_map(|(_, _, rounds)| rounds.iter().map(of))
+        .collect()
+}
+
+/// The ratio of two figures measured in the same rounds: the median of each
+/// round's ratio, with the lowest and highest in brackets when there are
+/// several, `6.68× (5.16–7.39×)`. A ratio within one round meets one moment
+/// of the machine; the ratio of two medians may not.
+fn ratio_cell(of: &[f64], to: &[f64]) -> String {
+    let mut ratios: Vec<f64> = of.iter().zip(to).map(|(a, b)| a / b).collect();
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(0.0, f64::max);
+    let median = stage_check::tools::median(&mut ratios);
+    match ratios.len() {
+        0 => "–".into(),
+        1 => format!("{median:.2}×"),
+        _ => format!("{median:.2}× ({low:.2}–{high:.2}×)"),
+    }
+}
+
+/// The keep-alive chapter's tables: requests/s each way, and the ratios
+/// that matter, round by round; then what idle keep-alive connections cost.
 pub fn keep_alive_table(results: &Results, names: &[String]) -> String {
     let names = keep_alive_names(results, names);
     let requests = LOAD_FIGURES[0].of;
+    let has_nginx = names.iter().any(|name| name == NGINX);
     let mut out = String::from(
         "| connections | server | requests/s, one request per connection \
-         | requests/s, keep-alive | keep-alive ÷ one per connection |\n\
-         | ---: | --- | ---: | ---: | ---: |\n",
+         | requests/s, keep-alive | keep-alive ÷ one per connection \
+         | keep-alive ÷ nginx's keep-alive |\n\
+         | ---: | --- | ---: | ---: | ---: | ---: |\n",
     );
     for case in cases(&results.keep_alive) {
+        let nginx = per_round(&results.keep_alive, NGINX, case, requests);
         for name in &names {
-            let close = median(&results.load, name, case, requests);
-            let kept = median(&results.keep_alive, name, case, requests);
+            let close = per_round(&results.load, name, case, requests);
+            let kept = per_round(&results.keep_alive, name, case, requests);
             let _ = writeln!(
                 out,
-                "| {case} | {name} | {} | {} | {:.2}× |",
-                number(close, 0),
-                number(kept, 0),
-                kept / close
+                "| {case} | {name} | {} | {} | {} | {} |",
+                number(median(&results.load, name, case, requests), 0),
+                number(median(&results.keep_alive, name, case, requests), 0),
+                ratio_cell(&kept, &close),
+                if has_nginx {
+                    ratio_cell(&kept, &nginx)
+                } else {
+                    "–".into()
+                }
             );
         }
     }
     let _ = writeln!(
         out,
-        "\n| idle keep-alive connections | server | threads | memory (MiB) |\n\
+        "\nThe ratios are the median of each round's, with the lowest and \
+         highest in brackets: in a round, the two figures were measured one \
+         right after the other.\n\n\
+         | idle keep-alive connections | server | threads | memory (MiB) |\n\
          | ---: | --- | ---: | ---: |"
     );
     for case in cases(&results.idle_kept_alive) {
@@ -616,14 +651,24 @@ mod tests {
         // stage that does not.
         let chapter = keep_alive_table(&results, &names);
         assert!(
-            chapter.contains(&format!("| 50 | {part9} | 400 | 2,000 | 5.00× |")),
+            chapter.contains(&format!("| 50 | {part9} | 400 | 2,000 | 5.00× | 0.25× |")),
             "{chapter}"
         );
         assert!(
-            chapter.contains(&format!("| 50 | {BASELINE} | 500 | 500 | 1.00× |")),
+            chapter.contains(&format!("| 50 | {BASELINE} | 500 | 500 | 1.00× | 0.06× |")),
             "{chapter}"
         );
         assert!(chapter.contains("| 100 | nginx | 0 | 0.0 |"), "{chapter}");
+    }
+
+    #[test]
+    fn a_ratio_is_the_median_of_the_rounds_ratios() {
+        // Round by round: 2, 2 and 6; the ratio of the medians would be 3.
+        let of = [200.0, 800.0, 300.0];
+        let to = [100.0, 400.0, 50.0];
+        assert_eq!(ratio_cell(&of, &to), "2.00× (2.00–6.00×)");
+        assert_eq!(ratio_cell(&of[..1], &to[..1]), "2.00×");
+        assert_eq!(ratio_cell(&[], &[]), "–");
     }
 
     #[test]
@@ -651,7 +696,10 @@ mod tests {
         write(&folder, &results, &names, "table").unwrap();
         for (file, shows) in [
             ("figures.md", "table"),
-            ("keep-alive.md", "| 50 | nginx | 1,000 | 2,000 | 2.00× |"),
+            (
+                "keep-alive.md",
+                "| 50 | nginx | 1,000 | 2,000 | 2.00× | 1.00× |",
+            ),
             ("requests.svg", NGINX),
             ("idle-memory.svg", NGINX),
             ("idle-latency.svg", NGINX),
