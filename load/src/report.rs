@@ -378,27 +378,46 @@ pub fn write(
         &series(&results.idle, names, IDLE_FIGURES[2].of),
     )?;
 
-    // The keep-alive chapter's: each of its servers both ways, and the
-    // memory of idle connections, kept alive or never used.
+    // The keep-alive chapter's: each of its servers both ways, in its
+    // colour, the way without keep-alive dashed.
     let chosen = keep_alive_names(results, names);
     let mut both_ways = Vec::new();
     let mut idle_memory = Vec::new();
-    for name in &chosen {
+    for (color, name) in chosen.iter().enumerate() {
         let one = std::slice::from_ref(name);
-        for (all, way) in [
-            (&results.keep_alive, "keep-alive"),
-            (&results.load, "one request per connection"),
-        ] {
-            for (_, points) in series(all, one, LOAD_FIGURES[0].of) {
-                both_ways.push((format!("{name}, {way}"), points));
-            }
-        }
-        for (all, way) in [
-            (&results.idle_kept_alive, "kept alive"),
-            (&results.idle, "never used"),
-        ] {
-            for (_, points) in series(all, one, IDLE_FIGURES[1].of) {
-                idle_memory.push((format!("{name}, {way}"), points));
+        let ways = [
+            (
+                &results.keep_alive,
+                &results.idle_kept_alive,
+                "keep-alive",
+                Stroke::Solid,
+            ),
+            (
+                &results.load,
+                &results.idle,
+                "one request per connection",
+                Stroke::Dashed,
+            ),
+        ];
+        for (load, idle, way, stroke) in ways {
+            let idle_way = match stroke {
+                Stroke::Solid => "kept alive",
+                Stroke::Dashed => "never used",
+            };
+            for (lines, all, way) in [
+                (&mut both_ways, series(load, one, LOAD_FIGURES[0].of), way),
+                (
+                    &mut idle_memory,
+                    series(idle, one, IDLE_FIGURES[1].of),
+                    idle_way,
+                ),
+            ] {
+                lines.extend(all.into_iter().map(|line| Line {
+                    name: format!("{name}, {way}"),
+                    color,
+                    stroke,
+                    ..line
+                }));
             }
         }
     }
@@ -419,21 +438,39 @@ pub fn write(
     Ok(())
 }
 
+/// One line of a plot: its name in the legend, its points, its colour (an
+/// index into [`COLORS`]) and its stroke.
+struct Line {
+    name: String,
+    points: Vec<(f64, f64)>,
+    color: usize,
+    stroke: Stroke,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Stroke {
+    Solid,
+    /// For the other way of the same server, in its colour.
+    Dashed,
+}
+
 /// One line of points per server of `names` that `all` has figures of:
-/// (case, median of the figure).
-fn series<T>(
-    all: &Measured<u32, T>,
-    names: &[String],
-    of: fn(&T) -> f64,
-) -> Vec<(String, Vec<(f64, f64)>)> {
+/// (case, median of the figure), each server in a colour of its own.
+fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) -> Vec<Line> {
     measured(all, names)
         .into_iter()
-        .map(|name| {
+        .enumerate()
+        .map(|(color, name)| {
             let points = cases(all)
                 .into_iter()
                 .map(|case| (case.into(), median(all, &name, case, of)))
                 .collect();
-            (name, points)
+            Line {
+                name,
+                points,
+                color,
+                stroke: Stroke::Solid,
+            }
         })
         .collect()
 }
@@ -456,13 +493,13 @@ fn plot<X>(
     caption: &str,
     (x_label, x_range): (&str, X),
     y_label: &str,
-    series: &[(String, Vec<(f64, f64)>)],
+    series: &[Line],
 ) -> anyhow::Result<()>
 where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
-    let points = || series.iter().flat_map(|(_, points)| points.iter());
+    let points = || series.iter().flat_map(|line| line.points.iter());
     // Room above the highest point for the legend, so that it hides none.
     let y_max = points().map(|p| p.1).fold(0.0, f64::max) * 1.45;
     let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
@@ -482,18 +519,28 @@ where
             .x_label_formatter(&|x| number(*x, 0))
             .y_label_formatter(&|y| number(*y, if y_max < 10.0 { 2 } else { 0 }))
             .draw()?;
-        for ((name, points), &(r, g, b)) in series.iter().zip(COLORS.iter().cycle()) {
+        for line in series {
+            let (r, g, b) = COLORS[line.color % COLORS.len()];
             let color = RGBColor(r, g, b);
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            let style = color.stroke_width(2);
+            let points = line.points.iter().copied();
+            let drawn = match line.stroke {
+                Stroke::Solid => chart.draw_series(LineSeries::new(points, style))?,
+                Stroke::Dashed => chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?,
+            };
+            let stroke = line.stroke;
+            drawn.label(&line.name).legend(move |(x, y)| {
+                let end = match stroke {
+                    Stroke::Solid => x + 20,
+                    Stroke::Dashed => x + 8,
+                };
+                PathElement::new([(x, y), (end, y)], style)
+            });
+            let marks = line
+                .points
+                .iter()
+                .map(|&p| Circle::new(p, 3, color.filled()));
+            chart.draw_series(marks)?;
         }
         chart
             .configure_series_labels()
