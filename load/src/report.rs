@@ -256,7 +256,7 @@ fn per_round<T>(all: &Measured<u32, T>, name: &str, case: u32, of: fn(&T) -> f64
 
 /// The ratio of two figures measured in the same rounds: the median of each
 /// round's ratio, with the lowest and highest in brackets when there are
-/// several, `6.68× (5.16–7.39×)`. A ratio within one round meets one moment
+/// several that differ, `6.68× (5.16–7.39×)`. A ratio within one round meets one moment
 /// of the machine; the ratio of two medians may not.
 fn ratio_cell(of: &[f64], to: &[f64]) -> String {
     let mut ratios: Vec<f64> = of.iter().zip(to).map(|(a, b)| a / b).collect();
@@ -265,7 +265,8 @@ fn ratio_cell(of: &[f64], to: &[f64]) -> String {
     let median = stage_check::tools::median(&mut ratios);
     match ratios.len() {
         0 => "–".into(),
-        1 => format!("{median:.2}×"),
+        // One round, or rounds that all agree (nginx's to its own).
+        _ if format!("{low:.2}") == format!("{high:.2}") => format!("{median:.2}×"),
         _ => format!("{median:.2}× ({low:.2}–{high:.2}×)"),
     }
 }
@@ -716,6 +717,7 @@ mod tests {
         assert_eq!(ratio_cell(&of, &to), "2.00× (2.00–6.00×)");
         assert_eq!(ratio_cell(&of[..1], &to[..1]), "2.00×");
         assert_eq!(ratio_cell(&[], &[]), "–");
+        assert_eq!(ratio_cell(&of, &of), "1.00×");
     }
 
     #[test]
