@@ -7,9 +7,8 @@
 //! a request says `Connection: close`; an HTTP/1.0 one closes unless the
 //! request asks `keep-alive`. An answer says `Connection: close` exactly
 //! when the server closes after it. A connection idle for
-//! `--keep-alive-timeout` seconds, with no byte of a next request (or of a
-//! first one), is closed without a word (section 9.5); a request stalled
-//! for `--read-timeout` seconds is answered 408.
+//! `--keep-alive-timeout` seconds after an answer is closed without a word;
+//! a request stalled for `--read-timeout` seconds is answered 408.
 //!
 //! Each `broken-*` example of part 9 swaps one step out through [`Steps`]:
 //! where a request ends, what it asks of the connection, which waiting
@@ -217,9 +216,9 @@ fn session(steps: &Steps, limits: &Limits, stream: &mut TcpStream) -> io::Result
             stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
             continued = true;
         }
-        // Before a request's first byte the connection is idle, and the
-        // keep-alive timeout runs; within a request, the read timeout.
-        let idle = received.is_empty();
+        // Between requests the keep-alive timeout runs, within one the
+        // read timeout (the first request has the read timeout too).
+        let idle = received.is_empty() && answered > 0;
         let timeout = if idle {
             limits.keep_alive_timeout
         } else {
