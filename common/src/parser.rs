@@ -126,6 +126,8 @@ pub fn parse_content_length(value: &[u8]) -> Result<usize, ParseError> {
 /// copy must agree; `Transfer-Encoding` together with `Content-Length` is
 /// refused, since the two could disagree on where the request ends (the trick
 /// behind "request smuggling"); `Transfer-Encoding` alone is not supported.
+/// A `Transfer-Encoding` whose last coding is not `chunked` leaves no way to
+/// tell where the body ends, and is refused (RFC 9112, section 6.1).
 /// No header at all means no body. And an HTTP/1.1 request carries exactly
 /// one `Host` (RFC 9112, section 3.2: a server must refuse it without one,
 /// or with two); an HTTP/1.0 request may have none, but not two.
@@ -134,6 +136,8 @@ pub struct Framing {
     content_length: Option<Result<usize, ParseError>>,
     conflicting_lengths: bool,
     transfer_encoding: bool,
+    /// Whether the last coding of the last `Transfer-Encoding` is `chunked`.
+    chunked_last: bool,
     hosts: usize,
     /// HTTP/1.0, which came before `Host` was required.
     http_1_0: bool,
@@ -158,6 +162,9 @@ impl Framing {
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             self.transfer_encoding = true;
+            // The codings are a list, `gzip, chunked`: the last one counts.
+            let last = value.rsplit(|&b| b == b',').next().unwrap_or_default();
+            self.chunked_last = last.trim_ascii().eq_ignore_ascii_case(b"chunked");
         }
     }
 
@@ -172,6 +179,9 @@ impl Framing {
         match (&self.content_length, self.transfer_encoding) {
             (Some(_), true) => Err(ParseError::BadRequest(
                 "Content-Length and Transfer-Encoding together",
+            )),
+            (None, true) if !self.chunked_last => Err(ParseError::BadRequest(
+                "Transfer-Encoding whose last coding is not chunked",
             )),
             (None, true) => Err(ParseError::TransferEncodingNotImplemented),
             _ if self.conflicting_lengths => Err(ParseError::BadRequest(
@@ -299,6 +309,17 @@ mod tests {
             framing(&[("Transfer-Encoding", "chunked")]),
             Err(ParseError::TransferEncodingNotImplemented)
         );
+        assert_eq!(
+            framing(&[("Transfer-Encoding", "gzip, Chunked")]),
+            Err(ParseError::TransferEncodingNotImplemented)
+        );
+        // Where the body ends is anyone's guess: refused, not "not supported".
+        for codings in ["gzip", "chunked, identity", "xchunked", ""] {
+            assert!(
+                bad(framing(&[("Transfer-Encoding", codings)])),
+                "{codings:?}"
+            );
+        }
         assert_eq!(
             framing(&[("Content-Length", "2000000")]),
             Err(ParseError::BodyTooLarge)

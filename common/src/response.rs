@@ -13,9 +13,11 @@
 //! Two things the original gets wrong are fixed here for every stage:
 //! the empty line that ends the header block is always written (the original
 //! writes it only when there is a body, so a client can't tell where an empty
-//! response ends), and `Connection: close` is always sent, because every stage
-//! closes the connection after one response, and HTTP/1.1 requires a server
-//! that does so to say it.
+//! response ends), and `Connection: close` is sent whenever the server closes
+//! after the response, since HTTP/1.1 requires a server that does so to say
+//! it. Up to part 8 every stage closes after one response, and
+//! [`make_response`] always says so; part 9, which keeps connections open,
+//! says what it does with [`make_response_with_connection`].
 
 /// The interim answer to `Expect: 100-continue`: "go on, send the body".
 /// Clients such as curl wait up to a second for it before sending a large body.
@@ -48,11 +50,7 @@ pub fn format_headers(headers: &[(&str, &str)]) -> Vec<u8> {
 /// A whole response: status line, headers, `Content-Length`,
 /// `Connection: close`, the empty line, the body.
 pub fn make_response(status_code: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut response = make_response_head(status_code, headers, body.len());
-    if has_body(status_code) {
-        response.extend_from_slice(body);
-    }
-    response
+    make_response_with_connection(status_code, headers, body, Some("close"))
 }
 
 /// The same response without its body, as the answer to a `HEAD` request:
@@ -61,6 +59,34 @@ pub fn make_response_head(
     status_code: u16,
     headers: &[(&str, &str)],
     content_length: usize,
+) -> Vec<u8> {
+    make_response_head_with_connection(status_code, headers, content_length, Some("close"))
+}
+
+/// A whole response, its `Connection` header the one given: `Some("close")`
+/// when the server closes after it, `Some("keep-alive")` for an HTTP/1.0
+/// client whose connection it keeps, or `None`, no header, when HTTP/1.1's
+/// default holds: the connection stays open (RFC 9112, section 9.3).
+pub fn make_response_with_connection(
+    status_code: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    connection: Option<&str>,
+) -> Vec<u8> {
+    let mut response =
+        make_response_head_with_connection(status_code, headers, body.len(), connection);
+    if has_body(status_code) {
+        response.extend_from_slice(body);
+    }
+    response
+}
+
+/// The head of [`make_response_with_connection`]'s response, for `HEAD`.
+pub fn make_response_head_with_connection(
+    status_code: u16,
+    headers: &[(&str, &str)],
+    content_length: usize,
+    connection: Option<&str>,
 ) -> Vec<u8> {
     let content_length = content_length.to_string();
     let mut response = create_status_line(status_code);
@@ -71,15 +97,18 @@ pub fn make_response_head(
     if has_body(status_code) {
         response.extend(format_headers(&[("Content-Length", &content_length)]));
     }
-    response.extend(format_headers(&[("Connection", "close")]));
+    if let Some(connection) = connection {
+        response.extend(format_headers(&[("Connection", connection)]));
+    }
     response.extend_from_slice(b"\r\n");
     response
 }
 
 /// Whether a response with this status has a body: all but `1xx` (interim
-/// answers) and `204 No Content` (RFC 9110, sections 15.2 and 15.3.5).
+/// answers), `204 No Content` and `304 Not Modified` (RFC 9110, sections
+/// 15.2, 15.3.5 and 15.4.5; RFC 9112, section 6.3).
 fn has_body(status_code: u16) -> bool {
-    !(100..200).contains(&status_code) && status_code != 204
+    !(100..200).contains(&status_code) && !matches!(status_code, 204 | 304)
 }
 // ANCHOR_END: make_response
 
@@ -145,6 +174,31 @@ mod tests {
               Connection: close\r\n\
               \r\n\
               nope"
+        );
+    }
+
+    #[test]
+    fn not_modified_has_no_length_and_no_body() {
+        let response = make_response(304, &[("ETag", "\"1\"")], b"ignored");
+        assert_eq!(
+            response,
+            b"HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn a_kept_connection_is_said_or_left_to_the_default() {
+        let kept = make_response_with_connection(200, &[], b"hi", None);
+        assert_eq!(kept, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        let http_1_0 = make_response_head_with_connection(200, &[], 2, Some("keep-alive"));
+        assert_eq!(
+            http_1_0,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n"
+        );
+        // The functions of the earlier stages are these, saying `close`.
+        assert_eq!(
+            make_response(200, &[], b"hi"),
+            make_response_with_connection(200, &[], b"hi", Some("close"))
         );
     }
 
