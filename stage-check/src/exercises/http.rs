@@ -1,12 +1,15 @@
-//! The exercises of the HTTP stages (parts 5 to 8).
+//! The exercises of the HTTP stages (parts 5 to 9).
 
 use std::net::SocketAddr;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::{EXERCISE_RULE, Exercise};
 use crate::checks::{CURL_REQUEST, PAGE};
 use crate::client::{
-    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, WAIT_FOR_REST, at_once, exchange, exchange_in_pieces,
-    expect_body, expect_refusal, response, response_to_head, send_in_pieces,
+    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, Response, WAIT_FOR_REST, WELL_FORMED,
+    answer_complete, at_once, exchange, exchange_in_pieces, expect_body, expect_refusal,
+    read_response, response, response_to_head, send_in_pieces,
 };
 use crate::{Check, Needs, Rule, Target};
 
@@ -172,6 +175,38 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "Return Result<String, BadRequest> from the handler, use ? on each step, and give the framework impl IntoResponse for Result (book: Part 8, exercise 2).",
             needs: Needs::Nothing,
             run: sum_or_bad_request,
+        }],
+    },
+    Exercise {
+        name: "keep_alive_header",
+        stage: "part9-keep-alive",
+        task: "every answer on a connection the server keeps says Keep-Alive: timeout=T, max=M",
+        server_args: KEEP_ALIVE_ARGS,
+        changes: &[],
+        checks: &[Check {
+            name: "keep_alive_header_counts_down",
+            proves: "with --keep-alive-timeout 4 --max-requests 3, three requests on one connection get `Keep-Alive: timeout=4, max=2`, then `max=1`, then `Connection: close` and no Keep-Alive; an HTTP/1.0 request with `Connection: keep-alive` gets `timeout=4, max=2`",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 9,
+            hint: "In send_response, when the connection stays open, add `Keep-Alive: timeout={the keep-alive timeout in seconds}, max={max_requests - requests}`; the answer that closes says nothing of a future (book: Part 9, exercise 1).",
+            needs: Needs::Nothing,
+            run: keep_alive_header_counts_down,
+        }],
+    },
+    Exercise {
+        name: "max_connection_age",
+        stage: "part9-keep-alive",
+        task: "--max-connection-age SECONDS: the first answer after a connection has been open that long says Connection: close, and the server closes",
+        server_args: &["--max-connection-age", "1"],
+        changes: &[],
+        checks: &[Check {
+            name: "connection_closed_at_max_age",
+            proves: "with --max-connection-age 1, a connection's first answer keeps it; the answer to a request sent 2 s later says `Connection: close`, and the server closes; a new connection's first answer keeps it again",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 9,
+            hint: "Note the Instant each session starts; in send_response, once its elapsed() has reached the age, close after the answer as --max-requests does (book: Part 9, exercise 2).",
+            needs: Needs::Nothing,
+            run: connection_closed_at_max_age,
         }],
     },
 ];
@@ -394,4 +429,162 @@ fn sum_or_bad_request(target: &Target) -> Result<(), Failure> {
     }
     let conn = ask(target, "POST", "/sum", b"1\n\xff\n")?;
     response(&conn, 400).map(drop)
+}
+
+/// What `keep_alive_header`'s server is started with: the numbers its
+/// answers must repeat, in [`COUNTDOWN`].
+const KEEP_ALIVE_ARGS: &[&str] = &["--keep-alive-timeout", "4", "--max-requests", "3"];
+
+/// The `Keep-Alive` each of three answers on one connection must carry, as
+/// (timeout, how many more requests): two kept, then none on the third,
+/// which closes the connection.
+const COUNTDOWN: [Option<(u64, u64)>; 3] = [Some((4, 2)), Some((4, 1)), None];
+
+fn keep_alive_header_counts_down(target: &Target) -> Result<(), Failure> {
+    let mut conn = Conn::open(target.addr)?;
+    let mut start = 0;
+    for (i, expected) in COUNTDOWN.into_iter().enumerate() {
+        // Leniently: a server that closed too early makes the write fail,
+        // and the read then says so.
+        conn.send_lenient(CURL_REQUEST);
+        let (answer, end) = answer_from(&mut conn, start)?;
+        let said = answer.header("Keep-Alive");
+        let counted = said.and_then(keep_alive_params);
+        let which = format!("answer {} of {}", i + 1, COUNTDOWN.len());
+        match expected {
+            Some((timeout, max)) if counted != expected => {
+                return Err(conn.fail(format!(
+                    "`Keep-Alive: timeout={timeout}, max={max}` on {which}: the server was \
+                     started with {}",
+                    KEEP_ALIVE_ARGS.join(" ")
+                )));
+            }
+            None if said.is_some() || !says_close(&answer) => {
+                return Err(conn.fail(format!(
+                    "`Connection: close` and no `Keep-Alive` on {which}, the last that \
+                     --max-requests allows: a connection about to close has no timeout"
+                )));
+            }
+            _ => {}
+        }
+        start = end;
+    }
+    // HTTP/1.0 keeps a connection only when asked: then it is told too.
+    let mut conn = Conn::open(target.addr)?;
+    conn.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")?;
+    let (answer, _) = answer_from(&mut conn, 0)?;
+    if let Some((timeout, max)) = COUNTDOWN[0]
+        && answer.header("Keep-Alive").and_then(keep_alive_params) != COUNTDOWN[0]
+    {
+        return Err(conn.fail(format!(
+            "`Keep-Alive: timeout={timeout}, max={max}` on the answer to an HTTP/1.0 request \
+             with `Connection: keep-alive`, which the server keeps"
+        )));
+    }
+    Ok(())
+}
+
+/// The `timeout` and `max` of a `Keep-Alive` value such as
+/// `timeout=4, max=2` (in any order and case), when it has both.
+fn keep_alive_params(value: &str) -> Option<(u64, u64)> {
+    let (mut timeout, mut max) = (None, None);
+    for param in value.split(',') {
+        let Some((name, number)) = param.split_once('=') else {
+            continue;
+        };
+        let number = number.trim().parse().ok();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "timeout" => timeout = number,
+            "max" => max = number,
+            _ => {}
+        }
+    }
+    timeout.zip(max)
+}
+
+/// How long `connection_closed_at_max_age` waits between its two requests:
+/// twice the age its server is started with (`--max-connection-age 1`),
+/// and below the read timeout the tests start servers with (3 s) and part
+/// 9's keep-alive timeout (5 s), so that only the age can close the
+/// connection.
+const PAST_THE_AGE: Duration = Duration::from_secs(2);
+
+fn connection_closed_at_max_age(target: &Target) -> Result<(), Failure> {
+    let mut conn = Conn::open(target.addr)?;
+    conn.send(CURL_REQUEST)?;
+    let (answer, end) = answer_from(&mut conn, 0)?;
+    if says_close(&answer) {
+        return Err(
+            conn.fail("the connection kept after its first answer, sent long before it is 1 s old")
+        );
+    }
+    thread::sleep(PAST_THE_AGE);
+    conn.send_lenient(CURL_REQUEST);
+    let (answer, end) = answer_from(&mut conn, end)?;
+    if !says_close(&answer) {
+        return Err(conn.fail(
+            "`Connection: close` on the first answer after the connection is 1 s old \
+             (--max-connection-age 1): this request came 2 s after it opened",
+        ));
+    }
+    // No length is this long: this reads until the close, or times out.
+    let _ = conn.read_until_length(usize::MAX, IO_TIMEOUT);
+    if !conn.closed() || conn.received().len() > end {
+        return Err(conn.fail(format!(
+            "the server to close the connection after the answer that said so, within {} s, \
+             sending nothing more",
+            IO_TIMEOUT.as_secs()
+        )));
+    }
+    // The age is each connection's own, counted from when it opened, not
+    // the server's: a new connection is kept again.
+    let mut conn = Conn::open(target.addr)?;
+    conn.send(CURL_REQUEST)?;
+    let (answer, _) = answer_from(&mut conn, 0)?;
+    if says_close(&answer) {
+        return Err(conn.fail(
+            "a new connection kept after its first answer: the age counts from when each \
+             connection opened, not from when the server started",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `answer`'s `Connection` header lists `close`, in any case.
+fn says_close(answer: &Response) -> bool {
+    answer.header("Connection").is_some_and(|value| {
+        value
+            .split(',')
+            .any(|option| option.trim().eq_ignore_ascii_case("close"))
+    })
+}
+
+/// Reads the answer that starts at byte `start` of what `conn` received:
+/// the answer to a later request on a connection the server keeps. Returns
+/// it, and where it ends, which is where the next one will start.
+fn answer_from(conn: &mut Conn, start: usize) -> Result<(Response, usize), Failure> {
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let bytes = conn.received().get(start..).unwrap_or_default();
+        // Whole by its own framing; or all there will be, once closed.
+        if answer_complete(bytes, Method::Other) || (conn.closed() && !bytes.is_empty()) {
+            let answer = read_response(bytes, Method::Other)
+                .map_err(|why| conn.fail(why).see(WELL_FORMED))?;
+            let end = conn.received().len() - answer.rest.len();
+            return Ok((answer, end));
+        }
+        if conn.closed() {
+            return Err(conn.fail(
+                "an answer to the next request; the server closed the connection instead, \
+                 though its answer before did not say `Connection: close` (RFC 9112, \
+                 section 9.6)",
+            ));
+        }
+        // At least one more byte, or the close, within what time is left.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let more = conn.received().len() + 1;
+        if left.is_zero() || (conn.read_until_length(more, left).is_err() && !conn.closed()) {
+            return Err(conn.fail(format!("a whole answer within {} s", IO_TIMEOUT.as_secs())));
+        }
+    }
 }
