@@ -33,9 +33,11 @@
 //!   checks a stage runs ([`checks()`]), and running them ([`run_check`],
 //!   [`Judge`]). Used by everything below, and by `load` and the book.
 //! - `stage.rs`: the stages of the series ([`Stage`], [`STAGES`], [`Kind`]).
-//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part8.rs` by
+//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part9.rs` by
 //!   the part that introduces it, the requests a server must refuse as rows
-//!   of one table in `refusals.rs`, and the order they all run in.
+//!   of one table in `refusals.rs`, and the order they all run in; and the
+//!   earlier checks that mean more on a kept connection
+//!   ([`kept_connection_meanings`]).
 //! - `exercises.rs` and `exercises/`: the book's exercises and their checks,
 //!   for `--exercise` and the book's tests.
 //! - [`client`]: the client side every check is written with: a connection
@@ -160,6 +162,8 @@ pub enum Needs {
     Log,
     /// The server's read timeout, to wait it out.
     ReadTimeout,
+    /// The server's keep-alive timeout, to wait it out on an idle connection.
+    KeepAliveTimeout,
     /// The `curl` command.
     Curl,
 }
@@ -194,6 +198,12 @@ pub struct Target {
     pub log: Option<ServerLog>,
     /// How long it waits for a quiet client, when known.
     pub read_timeout: Option<Duration>,
+    /// How long it keeps an idle connection open between requests, when
+    /// known (part 9 on).
+    pub keep_alive_timeout: Option<Duration>,
+    /// Whether the stage it is checked as keeps connections open
+    /// ([`Stage::persistent`]): what its log says of a connection differs.
+    pub persistent: bool,
 }
 
 /// How a check ended.
@@ -221,10 +231,12 @@ pub const CHECK_DEADLINE: Duration = Duration::from_secs(30);
 impl Check {
     /// How long this check may take against `target`: [`CHECK_DEADLINE`],
     /// plus the server's read timeout for the check that waits it out (a
-    /// server may rightly wait 30 s before answering a quiet client).
+    /// server may rightly wait 30 s before answering a quiet client), or its
+    /// keep-alive timeout for the check that waits that out.
     pub fn deadline(&self, target: &Target) -> Duration {
-        match (self.needs, target.read_timeout) {
-            (Needs::ReadTimeout, Some(timeout)) => CHECK_DEADLINE + timeout,
+        match (self.needs, target.read_timeout, target.keep_alive_timeout) {
+            (Needs::ReadTimeout, Some(timeout), _)
+            | (Needs::KeepAliveTimeout, _, Some(timeout)) => CHECK_DEADLINE + timeout,
             _ => CHECK_DEADLINE,
         }
     }
@@ -239,6 +251,25 @@ pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
         .into_iter()
         .filter(|check| check.since <= stage.part && !retired(check))
         .filter(|check| rules == Rules::All || matches!(check.rule, Rule::Http(_)))
+        .collect()
+}
+
+/// The checks of `stage` that mean more on a connection the server keeps,
+/// each with what it then proves: for a [persistent](Stage::persistent)
+/// stage (part 9 on), the earlier parts' checks whose other branch it meets;
+/// none for the others.
+pub fn kept_connection_meanings(stage: Stage) -> Vec<(&'static Check, &'static str)> {
+    if !stage.persistent {
+        return Vec::new();
+    }
+    checks::ON_A_KEPT_CONNECTION
+        .iter()
+        .filter(|(check, _)| {
+            checks(stage, Rules::All)
+                .iter()
+                .any(|c| c.name == check.name)
+        })
+        .map(|&(check, meaning)| (check, meaning))
         .collect()
 }
 
@@ -263,6 +294,10 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
         }
         Needs::ReadTimeout if target.read_timeout.is_none() => {
             let why = "needs the server's read timeout: pass --read-timeout";
+            return (Outcome::Skipped(why.into()), Vec::new());
+        }
+        Needs::KeepAliveTimeout if target.keep_alive_timeout.is_none() => {
+            let why = "needs the server's keep-alive timeout: pass --keep-alive-timeout";
             return (Outcome::Skipped(why.into()), Vec::new());
         }
         Needs::Curl if !client::curl_available() => {
@@ -423,15 +458,19 @@ mod tests {
             addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
             log: None,
             read_timeout: Some(Duration::from_secs(30)),
+            keep_alive_timeout: Some(Duration::from_secs(5)),
+            persistent: true,
         };
         for check in all_checks(Kind::Http) {
             let expected = match check.needs {
                 Needs::ReadTimeout => CHECK_DEADLINE + Duration::from_secs(30),
+                Needs::KeepAliveTimeout => CHECK_DEADLINE + Duration::from_secs(5),
                 _ => CHECK_DEADLINE,
             };
             assert_eq!(check.deadline(&target), expected, "{}", check.name);
         }
         target.read_timeout = None;
+        target.keep_alive_timeout = None;
         assert!(
             all_checks(Kind::Http)
                 .iter()
