@@ -5,11 +5,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{EXERCISE_RULE, Exercise};
+use crate::checks::part9::MAX_REQUESTS;
 use crate::checks::{CURL_REQUEST, PAGE};
 use crate::client::{
-    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, Response, WAIT_FOR_REST, WELL_FORMED,
-    answer_complete, at_once, exchange, exchange_in_pieces, expect_body, expect_refusal,
-    read_response, response, response_to_head, send_in_pieces,
+    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, WAIT_FOR_REST, at_once, connection_after,
+    exchange, exchange_in_pieces, expect_body, expect_refusal, next_answer, next_exchange,
+    response, response_to_head, send_in_pieces,
 };
 use crate::{Check, Needs, Rule, Target};
 
@@ -181,15 +182,15 @@ pub const EXERCISES: &[Exercise] = &[
         name: "keep_alive_header",
         stage: "part9-keep-alive",
         task: "every answer on a connection the server keeps says Keep-Alive: timeout=T, max=M",
-        server_args: KEEP_ALIVE_ARGS,
+        server_args: &[],
         changes: &[],
         checks: &[Check {
             name: "keep_alive_header_counts_down",
-            proves: "with --keep-alive-timeout 4 --max-requests 3, three requests on one connection get `Keep-Alive: timeout=4, max=2`, then `max=1`, then `Connection: close` and no Keep-Alive; an HTTP/1.0 request with `Connection: keep-alive` gets `timeout=4, max=2`",
+            proves: "on one connection, answer n of the 1,000 it carries says `Keep-Alive: timeout=T, max=1000-n` (T the keep-alive timeout), and the 1,000th `Connection: close` and no Keep-Alive; an HTTP/1.0 request with `Connection: keep-alive` gets `max=999`",
             rule: Rule::Stage(EXERCISE_RULE),
             since: 9,
             hint: "In send_response, when the connection stays open, add `Keep-Alive: timeout={the keep-alive timeout in seconds}, max={max_requests - requests}`; the answer that closes says nothing of a future (book: Part 9, exercise 1).",
-            needs: Needs::Nothing,
+            needs: Needs::KeepAliveTimeout,
             run: keep_alive_header_counts_down,
         }],
     },
@@ -201,7 +202,7 @@ pub const EXERCISES: &[Exercise] = &[
         changes: &[],
         checks: &[Check {
             name: "connection_closed_at_max_age",
-            proves: "with --max-connection-age 1, a connection's first answer keeps it; the answer to a request sent 2 s later says `Connection: close`, and the server closes; a new connection's first answer keeps it again",
+            proves: "with --max-connection-age 1, requests a quarter second apart on one connection are kept until it is 1 s old; the first answer after that (by 2 s at the latest) says `Connection: close`, and the server closes; a new connection is kept again",
             rule: Rule::Stage(EXERCISE_RULE),
             since: 9,
             hint: "Note the Instant each session starts; in send_response, once its elapsed() has reached the age, close after the answer as --max-requests does (book: Part 9, exercise 2).",
@@ -431,51 +432,42 @@ fn sum_or_bad_request(target: &Target) -> Result<(), Failure> {
     response(&conn, 400).map(drop)
 }
 
-/// What `keep_alive_header`'s server is started with: the numbers its
-/// answers must repeat, in [`COUNTDOWN`].
-const KEEP_ALIVE_ARGS: &[&str] = &["--keep-alive-timeout", "4", "--max-requests", "3"];
-
-/// The `Keep-Alive` each of three answers on one connection must carry, as
-/// (timeout, how many more requests): two kept, then none on the third,
-/// which closes the connection.
-const COUNTDOWN: [Option<(u64, u64)>; 3] = [Some((4, 2)), Some((4, 1)), None];
-
 fn keep_alive_header_counts_down(target: &Target) -> Result<(), Failure> {
+    let Some(timeout) = target.keep_alive_timeout else {
+        return Err(Failure::new("the server's keep-alive timeout"));
+    };
+    let timeout = timeout.as_secs();
     let mut conn = Conn::open(target.addr)?;
-    let mut start = 0;
-    for (i, expected) in COUNTDOWN.into_iter().enumerate() {
-        // Leniently: a server that closed too early makes the write fail,
-        // and the read then says so.
-        conn.send_lenient(CURL_REQUEST);
-        let (answer, end) = answer_from(&mut conn, start)?;
+    let mut end = 0;
+    for n in 1..=MAX_REQUESTS {
+        let (answer, next) = next_exchange(&mut conn, end, CURL_REQUEST, Method::Other)?;
+        end = next;
         let said = answer.header("Keep-Alive");
-        let counted = said.and_then(keep_alive_params);
-        let which = format!("answer {} of {}", i + 1, COUNTDOWN.len());
-        match expected {
-            Some((timeout, max)) if counted != expected => {
+        if n < MAX_REQUESTS {
+            let max = MAX_REQUESTS - n;
+            if said.and_then(keep_alive_params) != Some((timeout, max)) {
                 return Err(conn.fail(format!(
-                    "`Keep-Alive: timeout={timeout}, max={max}` on {which}: the server was \
-                     started with {}",
-                    KEEP_ALIVE_ARGS.join(" ")
+                    "`Keep-Alive: timeout={timeout}, max={max}` on answer {n} of the \
+                     {MAX_REQUESTS} a connection carries (--keep-alive-timeout {timeout}, \
+                     --max-requests {MAX_REQUESTS})"
                 )));
             }
-            None if said.is_some() || !says_close(&answer) => {
+        } else {
+            if said.is_some() || answer.keeps_connection() {
                 return Err(conn.fail(format!(
-                    "`Connection: close` and no `Keep-Alive` on {which}, the last that \
+                    "`Connection: close` and no `Keep-Alive` on answer {n}, the last that \
                      --max-requests allows: a connection about to close has no timeout"
                 )));
             }
-            _ => {}
+            connection_after(&mut conn, &answer, end)?;
         }
-        start = end;
     }
-    // HTTP/1.0 keeps a connection only when asked: then it is told too.
+    // HTTP/1.0 keeps a connection only when asked to: then it is told too.
     let mut conn = Conn::open(target.addr)?;
     conn.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")?;
-    let (answer, _) = answer_from(&mut conn, 0)?;
-    if let Some((timeout, max)) = COUNTDOWN[0]
-        && answer.header("Keep-Alive").and_then(keep_alive_params) != COUNTDOWN[0]
-    {
+    let (answer, _) = next_answer(&mut conn, 0, Method::Other)?;
+    let max = MAX_REQUESTS - 1;
+    if answer.header("Keep-Alive").and_then(keep_alive_params) != Some((timeout, max)) {
         return Err(conn.fail(format!(
             "`Keep-Alive: timeout={timeout}, max={max}` on the answer to an HTTP/1.0 request \
              with `Connection: keep-alive`, which the server keeps"
@@ -486,105 +478,78 @@ fn keep_alive_header_counts_down(target: &Target) -> Result<(), Failure> {
 
 /// The `timeout` and `max` of a `Keep-Alive` value such as
 /// `timeout=4, max=2` (in any order and case), when it has both.
-fn keep_alive_params(value: &str) -> Option<(u64, u64)> {
+fn keep_alive_params(value: &str) -> Option<(u64, usize)> {
     let (mut timeout, mut max) = (None, None);
     for param in value.split(',') {
         let Some((name, number)) = param.split_once('=') else {
             continue;
         };
-        let number = number.trim().parse().ok();
+        let number = number.trim();
         match name.trim().to_ascii_lowercase().as_str() {
-            "timeout" => timeout = number,
-            "max" => max = number,
+            "timeout" => timeout = number.parse().ok(),
+            "max" => max = number.parse().ok(),
             _ => {}
         }
     }
     timeout.zip(max)
 }
 
-/// How long `connection_closed_at_max_age` waits between its two requests:
-/// twice the age its server is started with (`--max-connection-age 1`),
-/// and below the read timeout the tests start servers with (3 s) and part
-/// 9's keep-alive timeout (5 s), so that only the age can close the
-/// connection.
-const PAST_THE_AGE: Duration = Duration::from_secs(2);
+/// The age `max_connection_age`'s server is started with
+/// (`--max-connection-age 1`).
+const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// How far apart the requests on the aging connection are sent: often
+/// enough that the connection is never idle for long beside any keep-alive
+/// timeout (the tests give our stages 2 s), so that only its age can close
+/// it. No pause waits for the server's timer either: whether the age has
+/// passed is read off our own clock, with a second's margin.
+const PACE: Duration = Duration::from_millis(250);
+
+/// How old the connection may be, by our clock, when a request is sent that
+/// must get `Connection: close`: the age, and a second for the server's
+/// clock, which starts when it accepts, to lag ours.
+const CLOSED_BY: Duration = Duration::from_secs(2);
 
 fn connection_closed_at_max_age(target: &Target) -> Result<(), Failure> {
+    let opened = Instant::now();
     let mut conn = Conn::open(target.addr)?;
-    conn.send(CURL_REQUEST)?;
-    let (answer, end) = answer_from(&mut conn, 0)?;
-    if says_close(&answer) {
-        return Err(
-            conn.fail("the connection kept after its first answer, sent long before it is 1 s old")
-        );
-    }
-    thread::sleep(PAST_THE_AGE);
-    conn.send_lenient(CURL_REQUEST);
-    let (answer, end) = answer_from(&mut conn, end)?;
-    if !says_close(&answer) {
-        return Err(conn.fail(
-            "`Connection: close` on the first answer after the connection is 1 s old \
-             (--max-connection-age 1): this request came 2 s after it opened",
-        ));
-    }
-    // No length is this long: this reads until the close, or times out.
-    let _ = conn.read_until_length(usize::MAX, IO_TIMEOUT);
-    if !conn.closed() || conn.received().len() > end {
-        return Err(conn.fail(format!(
-            "the server to close the connection after the answer that said so, within {} s, \
-             sending nothing more",
-            IO_TIMEOUT.as_secs()
-        )));
+    let mut end = 0;
+    loop {
+        let sent_at = opened.elapsed();
+        let (answer, next) = next_exchange(&mut conn, end, CURL_REQUEST, Method::Other)?;
+        end = next;
+        if !answer.keeps_connection() {
+            // The server's clock for this connection started after ours,
+            // so a correct server cannot say `close` sooner than this.
+            let age = opened.elapsed();
+            if age < MAX_AGE {
+                return Err(conn.fail(format!(
+                    "the connection kept until it is 1 s old (--max-connection-age 1); \
+                     the server closed it after {:.1} s",
+                    age.as_secs_f32()
+                )));
+            }
+            connection_after(&mut conn, &answer, end)?;
+            break;
+        }
+        if sent_at >= CLOSED_BY {
+            return Err(conn.fail(format!(
+                "`Connection: close` on the first answer after the connection is 1 s old \
+                 (--max-connection-age 1); a request sent {:.1} s after it opened was kept",
+                sent_at.as_secs_f32()
+            )));
+        }
+        thread::sleep(PACE);
     }
     // The age is each connection's own, counted from when it opened, not
     // the server's: a new connection is kept again.
     let mut conn = Conn::open(target.addr)?;
-    conn.send(CURL_REQUEST)?;
-    let (answer, _) = answer_from(&mut conn, 0)?;
-    if says_close(&answer) {
+    let (answer, _) = next_exchange(&mut conn, 0, CURL_REQUEST, Method::Other)?;
+    if !answer.keeps_connection() {
         return Err(conn.fail(
             "a new connection kept after its first answer: the age counts from when each \
              connection opened, not from when the server started",
         ));
     }
     Ok(())
-}
-
-/// Whether `answer`'s `Connection` header lists `close`, in any case.
-fn says_close(answer: &Response) -> bool {
-    answer.header("Connection").is_some_and(|value| {
-        value
-            .split(',')
-            .any(|option| option.trim().eq_ignore_ascii_case("close"))
-    })
-}
-
-/// Reads the answer that starts at byte `start` of what `conn` received:
-/// the answer to a later request on a connection the server keeps. Returns
-/// it, and where it ends, which is where the next one will start.
-fn answer_from(conn: &mut Conn, start: usize) -> Result<(Response, usize), Failure> {
-    let deadline = Instant::now() + IO_TIMEOUT;
-    loop {
-        let bytes = conn.received().get(start..).unwrap_or_default();
-        // Whole by its own framing; or all there will be, once closed.
-        if answer_complete(bytes, Method::Other) || (conn.closed() && !bytes.is_empty()) {
-            let answer = read_response(bytes, Method::Other)
-                .map_err(|why| conn.fail(why).see(WELL_FORMED))?;
-            let end = conn.received().len() - answer.rest.len();
-            return Ok((answer, end));
-        }
-        if conn.closed() {
-            return Err(conn.fail(
-                "an answer to the next request; the server closed the connection instead, \
-                 though its answer before did not say `Connection: close` (RFC 9112, \
-                 section 9.6)",
-            ));
-        }
-        // At least one more byte, or the close, within what time is left.
-        let left = deadline.saturating_duration_since(Instant::now());
-        let more = conn.received().len() + 1;
-        if left.is_zero() || (conn.read_until_length(more, left).is_err() && !conn.closed()) {
-            return Err(conn.fail(format!("a whole answer within {} s", IO_TIMEOUT.as_secs())));
-        }
-    }
 }
