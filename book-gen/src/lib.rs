@@ -44,9 +44,10 @@ pub fn stages() -> Vec<&'static str> {
 }
 
 /// What the transcripts show in place of the ports of this run: the server's
-/// port as in the post (5000), and one client port for every client.
+/// port as in the post (5000), and a client port for each client, from
+/// 42702 on.
 const SHOWN_SERVER_PORT: &str = "5000";
-const SHOWN_CLIENT_PORT: &str = "42702";
+const SHOWN_CLIENT_PORT: u32 = 42702;
 
 /// What they show in place of the curl version of the machine that ran them.
 const SHOWN_CURL: &str = "curl/7.88.1";
@@ -153,6 +154,9 @@ enum Client {
     Curl(&'static [&'static str]),
     /// The same, with this path in the URL, such as `/create`.
     CurlPath(&'static str, &'static [&'static str]),
+    /// The same, with one URL for each of these paths: curl asks for them
+    /// one after the other, on one connection if the server keeps it.
+    CurlPaths(&'static [&'static str], &'static [&'static str]),
     /// Types these lines into a TCP connection, as with `nc`, reading each
     /// echo before the next line.
     Typed(&'static [&'static str]),
@@ -241,13 +245,39 @@ const TRY_IT: &[TryIt] = &[
         name: "method-not-allowed",
         client: Client::CurlPath("/create", &["-i"]),
     },
+    TryIt {
+        stage: "part9-keep-alive",
+        name: "two-urls",
+        client: Client::CurlPaths(&["/index.html", "/missing"], &["-i"]),
+    },
+    TryIt {
+        stage: "part9-keep-alive",
+        name: "close",
+        client: Client::CurlPaths(
+            &["/index.html", "/index.html"],
+            &["-i", "-H", "Connection: close"],
+        ),
+    },
+    TryIt {
+        stage: "part9-keep-alive",
+        name: "http-1-0",
+        client: Client::CurlPaths(
+            &["/index.html", "/index.html"],
+            &["-i", "--http1.0", "-H", "Connection: keep-alive"],
+        ),
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
 pub fn try_it_needs_curl() -> bool {
     TRY_IT
         .iter()
-        .any(|t| matches!(t.client, Client::Curl(_) | Client::CurlPath(..)))
+        .any(|t| {
+            matches!(
+                t.client,
+                Client::Curl(_) | Client::CurlPath(..) | Client::CurlPaths(..)
+            )
+        })
 }
 
 /// The stage of each "Try it", in the table's order: the layout test holds
@@ -411,27 +441,34 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
     let server = Server::start(command)?;
     let addr = server.addr();
     let (shown_command, printed) = match try_it.client {
-        Client::Curl(args) | Client::CurlPath(_, args) => {
-            let path = match try_it.client {
-                Client::CurlPath(path, _) => path,
-                _ => "",
+        Client::Curl(args) | Client::CurlPath(_, args) | Client::CurlPaths(_, args) => {
+            let paths: &[&str] = match &try_it.client {
+                Client::CurlPath(path, _) => std::slice::from_ref(path),
+                Client::CurlPaths(paths, _) => paths,
+                _ => &[""],
             };
-            let url = format!("localhost:{}{path}", addr.port());
             let output = Command::new("curl")
                 .args(["--silent", "--show-error", "--max-time", "5"])
                 .args(args)
-                .arg(&url)
+                .args(paths.iter().map(|path| format!("localhost:{}{path}", addr.port())))
                 .output()
                 .context("cannot run curl")?;
             if !output.status.success() {
                 bail!("curl failed: {}", String::from_utf8_lossy(&output.stderr));
             }
             // A URL with a query string is quoted, as a shell needs it.
-            let mut shown_url = format!("localhost:{SHOWN_SERVER_PORT}{path}");
-            if path.contains(['?', '&']) {
-                shown_url = format!("'{shown_url}'");
-            }
-            let shown = format!("curl {} {shown_url}", quoted(args));
+            let shown_urls: Vec<String> = paths
+                .iter()
+                .map(|path| {
+                    let url = format!("localhost:{SHOWN_SERVER_PORT}{path}");
+                    if path.contains(['?', '&']) {
+                        format!("'{url}'")
+                    } else {
+                        url
+                    }
+                })
+                .collect();
+            let shown = format!("curl {} {}", quoted(args), shown_urls.join(" "));
             (
                 shown,
                 String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
@@ -454,12 +491,16 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
         }
     };
     // The server's log is complete once it logged the close of the one
-    // connection there was.
+    // connection there was (`Socket with … closed.`, or from part 9 on
+    // `… closed: why.`); curl's second connection, if the first closed,
+    // comes after it.
+    let connections = |lines: &[String]| {
+        let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+        (count("Socket established"), count("Socket with"))
+    };
     let closed = server.log().wait_for(Duration::from_secs(10), |lines| {
-        lines
-            .iter()
-            .any(|line| line.starts_with("Socket with") && line.ends_with("closed."))
-            .then_some(())
+        let (opened, closed) = connections(lines);
+        (closed > 0 && closed == opened).then_some(())
     });
     if closed.is_none() {
         bail!(
@@ -503,12 +544,22 @@ fn normalise(text: &str, server_port: &str) -> String {
             &format!("127.0.0.1:{server_port}"),
             &format!("127.0.0.1:{SHOWN_SERVER_PORT}"),
         );
+    // Each client port in the order met, shown as 42702, 42703, …: the
+    // same connection keeps its number, another gets the next.
+    let clients = std::cell::RefCell::new(Vec::<String>::new());
     let text = replace_numbers_after(&text, "127.0.0.1:", |port| {
         if port == SHOWN_SERVER_PORT {
-            port.to_string()
-        } else {
-            SHOWN_CLIENT_PORT.to_string()
+            return port.to_string();
         }
+        let mut clients = clients.borrow_mut();
+        let index = match clients.iter().position(|seen| seen == port) {
+            Some(index) => index,
+            None => {
+                clients.push(port.to_string());
+                clients.len() - 1
+            }
+        };
+        (SHOWN_CLIENT_PORT + index as u32).to_string()
     });
     replace_version_after(&text, "curl/", SHOWN_CURL)
 }
@@ -559,9 +610,44 @@ pub fn build_stages() -> Result<PathBuf> {
     stage_check::tools::build_stages(profile)
 }
 
+/// The checks each stage beyond the series (part 9 on) introduces, as a
+/// table for its chapter: `stage-check/<short>-rules.md`, each check with
+/// what it proves and the rule it holds a server to, from stage-check's own
+/// entries. The series' stages tell the original's flaws instead.
+pub fn rule_tables() -> Vec<Generated> {
+    stage_check::STAGES
+        .iter()
+        .filter(|stage| stage.part >= 9)
+        .map(|stage| {
+            let mut text = String::from("| check | what passing it proves | the rule |\n");
+            text.push_str("| --- | --- | --- |\n");
+            let checks = stage_check::checks(*stage, stage_check::Rules::All);
+            for check in checks.iter().filter(|check| check.since == stage.part) {
+                let rule = match check.rule {
+                    stage_check::Rule::Http(sections) => format!("HTTP: {sections}"),
+                    stage_check::Rule::Stage(why) => format!("the stage's: {why}"),
+                };
+                // A `|` inside a cell would end it.
+                let cell = |text: &str| text.replace('|', "\\|");
+                text.push_str(&format!(
+                    "| `{}` | {} | {} |\n",
+                    check.name,
+                    cell(check.proves),
+                    cell(&rule)
+                ));
+            }
+            Generated {
+                path: format!("stage-check/{}-rules.md", stage.short),
+                text,
+            }
+        })
+        .collect()
+}
+
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
+    generated.extend(rule_tables());
     generated.extend(sources::pages()?);
     generated.extend(try_it()?);
     generated.extend(check_runs()?);

@@ -196,8 +196,7 @@ struct Session {
     app: Arc<dyn Application>,
     /// How many requests this connection has carried so far.
     requests: u64,
-    /// Whether bytes of the next request have come: then the read timeout
-    /// applies, not the keep-alive timeout.
+    /// Whether bytes of a request have come that is not answered yet.
     in_request: bool,
     parser: HttpRequestParser,
     request: HttpRequest,
@@ -251,20 +250,23 @@ impl Session {
     /// Reads, and answers, one request after another; returns why the
     /// connection should close.
     fn serve_requests(&mut self) -> CloseReason {
-        // STARTER part9-keep-alive, left to the learner: "Loop: read with the
-        // keep-alive timeout while no byte of the next request has come
-        // (`self.in_request`), the read timeout once one has; a timeout then
-        // is a close without a word, or a `408` refusal. Zero bytes: the
-        // client is gone. Hand what came to `self.feed`, and stop when it
-        // says why to close."
+        // STARTER part9-keep-alive, left to the learner: "Loop: the
+        // connection is idle once it has served a request and no byte of the
+        // next has come (`self.in_request`); read with the keep-alive timeout
+        // then, the read timeout otherwise. A timeout is a close without a
+        // word when idle, a `408` refusal otherwise. Zero bytes: the client
+        // is gone. Hand what came to `self.feed`, and stop when it says why
+        // to close."
         let mut data = [0; READ_SIZE];
         loop {
-            // Between requests the connection is idle: it may wait for the
-            // keep-alive timeout. Within one, a stall is the read timeout.
-            let timeout = if self.in_request {
-                self.limits.read_timeout
-            } else {
+            // Between two requests the connection is idle: it may wait for
+            // the keep-alive timeout. Within a request, and for the first
+            // one, a stall is the read timeout, as in the earlier stages.
+            let idle = self.requests > 0 && !self.in_request;
+            let timeout = if idle {
                 self.limits.keep_alive_timeout
+            } else {
+                self.limits.read_timeout
             };
             if let Err(error) = self.stream.set_read_timeout(Some(timeout)) {
                 log!("Could not set the read timeout: {error}.");
@@ -275,7 +277,7 @@ impl Session {
             let received = match self.stream.read(&mut data) {
                 // Zero bytes: the client closed its side. Between requests,
                 // that is how a client ends a connection.
-                Ok(0) if !self.in_request => return "the client closed it",
+                Ok(0) if idle => return "the client closed it",
                 // Within a request, it left before the end. The original
                 // keeps looping here, receiving b'' forever at full speed.
                 Ok(0) => {
@@ -285,7 +287,7 @@ impl Session {
                 Ok(n) => &data[..n],
                 // An idle connection times out without a word: no request
                 // was made, so none is answered (RFC 9112, section 9.5).
-                Err(error) if is_timeout(&error) && !self.in_request => {
+                Err(error) if is_timeout(&error) && idle => {
                     return "it was idle for the keep-alive timeout";
                 }
                 Err(error) if is_timeout(&error) => {

@@ -68,10 +68,12 @@
 //! | deadline | what it waits for | the server's timer beside it |
 //! | --- | --- | --- |
 //! | [`IO_TIMEOUT`](client::IO_TIMEOUT) | a connection; the answer to a whole request | none: a server answers a whole request at once |
-//! | the close after a whole answer | the server's close | its lingering close (ours: 2 s at most; nginx's: 5 s). Our side closes its half first, and a lingering server then closes at once; a refusal is read by its framing, and its close not waited for |
+//! | the close after a whole answer | the server's close | its lingering close (ours: 2 s at most; nginx's: 5 s). Our side closes its half first, and a lingering server then closes at once; a refusal is read by its framing, and its close not waited for. A server that keeps connections (part 9 on) closes at our half close too, or else by its keep-alive timer, in tests [`TEST_KEEP_ALIVE_TIMEOUT`](harness::TEST_KEEP_ALIVE_TIMEOUT), 2 s: under half of [`IO_TIMEOUT`](client::IO_TIMEOUT) |
+//! | none: the next request on a kept connection goes at once | the answer to it, within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the keep-alive timer, which runs from an answer to the next request: 2 s in tests, four times the longest pause of any check (`WAIT_FOR_REST`), and a second clear of the read timeout, so that a server that mixes the two up is seen to |
+//! | `idle_closed_silently`: the keep-alive timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more, and no sooner than half of it | the silent close of an idle connection | the keep-alive timeout itself (`--keep-alive-timeout`) |
 //! | the pauses inside a request, the longest 0.5 s (`WAIT_FOR_REST`) | pacing: a request in pieces, a body in two halves | the read timeout, [`TEST_READ_TIMEOUT`](harness::TEST_READ_TIMEOUT) in tests: six times the longest pause, the whole of a request sent a byte at a time included |
 //! | `quiet_client_timed_out`: the read timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the `408` | the read timeout itself |
-//! | [`CHECK_DEADLINE`], and the read timeout more for the check that waits it out | a whole check | none |
+//! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
 //! | [`START_DEADLINE`](server::START_DEADLINE) | a server to listen | none (gunicorn's four workers start in about a second) |
 //! | the harness's `THREADS_END_WITHIN` | a stage's threads to end once its clients left | the lingering close, 2 s at most: five times that |
 //! | the browser test's `WITHIN` | Chromium to start, load, ask for the favicon | the spare connection's `408`, after the read timeout: it is expected |
@@ -450,6 +452,13 @@ mod tests {
         assert!(TEST_READ_TIMEOUT >= 6 * longest_pause);
         // A whole check outlasts the waits it is made of.
         assert!(CHECK_DEADLINE >= 5 * client::IO_TIMEOUT);
+        // The keep-alive timer of our tests: clear of every pause, of the
+        // read timeout, and short enough that a server which closes an idle
+        // connection only by it still closes within the wait for the close.
+        use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
+        assert!(TEST_KEEP_ALIVE_TIMEOUT >= 4 * WAIT_FOR_REST);
+        assert!(TEST_KEEP_ALIVE_TIMEOUT + Duration::from_secs(1) <= TEST_READ_TIMEOUT);
+        assert!(2 * TEST_KEEP_ALIVE_TIMEOUT <= client::IO_TIMEOUT);
     }
 
     #[test]

@@ -445,9 +445,17 @@ fn no_request_smuggled(target: &Target, attempts: &[Attempt]) -> Result<(), Fail
         }
         if connection_after(&mut conn, &answer, end)? == Left::Open {
             // Read as one request, the connection kept: the request after
-            // it is the next, and its answer the last.
-            let (next, after) = next_answer(&mut conn, end, Method::Other)?;
-            connection_after(&mut conn, &next, after)?;
+            // it is the next, and its answer the last. A third answer, once
+            // we close our side, would be to a request read from inside
+            // the message.
+            let (_, after) = next_answer(&mut conn, end, Method::Other)?;
+            conn.read_to_close(IO_TIMEOUT)?;
+            if conn.received().len() > after {
+                return Err(conn.fail(
+                    "two answers in all, to the message read as one request and to the request \
+                     after it; a third came, to a request read from inside the message",
+                ));
+            }
         }
     }
     Ok(())
@@ -566,8 +574,11 @@ fn smuggling_bare_lf_in_chunks(target: &Target) -> Result<(), Failure> {
     no_request_smuggled(
         target,
         &[Attempt {
+            // One chunk, which holds a request: a server that takes the
+            // chunk lines for no body reads that request as one.
             request: b"POST /create HTTP/1.1\r\nHost: localhost\r\n\
-                Transfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n",
+                Transfer-Encoding: chunked\r\n\r\n\
+                2f\nGET /hidden-te-cl HTTP/1.1\r\nHost: localhost\r\n\r\n\n0\n\n",
             refusals: &[400],
             // Read leniently, as HTTP lets a recipient read a bare LF as a
             // line's end elsewhere (RFC 9112 §2.2), the message is one
