@@ -12,6 +12,7 @@ use crate::client::{
     exchange, exchange_in_pieces, expect_body, expect_refusal, next_answer, next_exchange,
     response, response_to_head, send_in_pieces,
 };
+use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
 use crate::{Check, Needs, Rule, Target};
 
 pub const EXERCISES: &[Exercise] = &[
@@ -500,10 +501,14 @@ const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// How far apart the requests on the aging connection are sent: often
 /// enough that the connection is never idle for long beside any keep-alive
-/// timeout (the tests give our stages 2 s), so that only its age can close
-/// it. No pause waits for the server's timer either: whether the age has
-/// passed is read off our own clock, with a second's margin.
+/// timeout, so that only its age can close it. No pause waits for the
+/// server's timer either: whether the age has passed is read off our own
+/// clock, with a second's margin.
 const PACE: Duration = Duration::from_millis(250);
+
+// The tests' keep-alive timeout (2 s) is at least four times the longest a
+// check lets a kept connection sit idle: this pause too.
+const _: () = assert!(4 * PACE.as_millis() <= TEST_KEEP_ALIVE_TIMEOUT.as_millis());
 
 /// How old the connection may be, by our clock, when a request is sent that
 /// must get `Connection: close`: the age, and a second for the server's
