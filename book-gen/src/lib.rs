@@ -270,14 +270,12 @@ const TRY_IT: &[TryIt] = &[
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
 pub fn try_it_needs_curl() -> bool {
-    TRY_IT
-        .iter()
-        .any(|t| {
-            matches!(
-                t.client,
-                Client::Curl(_) | Client::CurlPath(..) | Client::CurlPaths(..)
-            )
-        })
+    TRY_IT.iter().any(|t| {
+        matches!(
+            t.client,
+            Client::Curl(_) | Client::CurlPath(..) | Client::CurlPaths(..)
+        )
+    })
 }
 
 /// The stage of each "Try it", in the table's order: the layout test holds
@@ -450,7 +448,11 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
             let output = Command::new("curl")
                 .args(["--silent", "--show-error", "--max-time", "5"])
                 .args(args)
-                .args(paths.iter().map(|path| format!("localhost:{}{path}", addr.port())))
+                .args(
+                    paths
+                        .iter()
+                        .map(|path| format!("localhost:{}{path}", addr.port())),
+                )
                 .output()
                 .context("cannot run curl")?;
             if !output.status.success() {

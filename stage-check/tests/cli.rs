@@ -188,6 +188,13 @@ fn main() {
             broken_example_fails_its_check_and_at_most_one_other(example, stage, failing)
         }));
     }
+    for &(example, failing) in KEEP_ALIVE_EXAMPLES {
+        let name = format!("keep_alive_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            keep_alive_example_fails_its_check(example, failing)
+        }));
+    }
     for &example in CORRECT_EXAMPLES {
         let name = format!("correct_example_passes_every_check::{example}");
         let binary = format!("examples/{example}");
@@ -796,6 +803,60 @@ const BROKEN_EXAMPLES: &[(&str, &str, &[&str])] = &[
         &["quiet_client_timed_out"],
     ),
 ];
+
+/// The broken keep-alive examples, checked as part 9 (with the tests'
+/// keep-alive timeout), as [`BROKEN_EXAMPLES`] are: each one's name and the
+/// checks it must fail. The learner's skeleton they share logs part 8's
+/// lines (`Response sent.`, without the request's number, and no reason
+/// for the close), so part 9's transcript is left out of their runs.
+const KEEP_ALIVE_EXAMPLES: &[(&str, &[&str])] = &[
+    // Closes after every answer without saying so: the answer's form
+    // names it; the checks on a kept connection rest on it.
+    ("broken-keep-alive-then-close", &["well_formed_response"]),
+    ("broken-pipeline-out-of-order", &["pipelined_in_order"]),
+    (
+        "broken-ignores-connection-close",
+        &["connection_close_honoured"],
+    ),
+    ("broken-body-as-next-request", &["body_drained_before_next"]),
+    // Correct: it fails nothing.
+    ("correct-keep-alive", &[]),
+];
+
+/// The example `name` of [`KEEP_ALIVE_EXAMPLES`], run through every check
+/// of part 9 but the transcript, fails `failing` and no other check.
+fn keep_alive_example_fails_its_check(name: &str, failing: &[&str]) {
+    let server = example(name);
+    let keep_alive = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT
+        .as_secs()
+        .to_string();
+    let run = run(&[
+        "part9",
+        "--exec",
+        &server,
+        "--read-timeout",
+        &read_timeout(),
+        "--keep-alive-timeout",
+        &keep_alive,
+        "--skip",
+        "transcript",
+        "--format",
+        "json",
+    ]);
+    let mut failed = Vec::new();
+    for (check, outcome) in not_passed(&run) {
+        match outcome.as_str() {
+            "failed" => failed.push(check),
+            "not_judged" => {}
+            _ => assert!(
+                skipped_for_curl(&check, &outcome),
+                "{name}: {check} {outcome}"
+            ),
+        }
+    }
+    assert_eq!(failed, failing, "{name} fails these, and only these");
+    assert_eq!(run.code, Some(i32::from(!failing.is_empty())), "{name}");
+}
 
 /// One flaw, one failure: the broken example `name`, run through every
 /// check of `stage`, fails its named check and at most one other (the one

@@ -123,8 +123,13 @@ fn pipelined_path(n: usize) -> String {
     }
 }
 
+/// The check of pipelined answers in order: the checks that pipeline two
+/// requests are not judged when it failed (out of order, the answer to the
+/// second comes first).
+const PIPELINED_NAME: &str = "pipelined_in_order";
+
 pub(crate) const PIPELINED_IN_ORDER: Check = Check {
-    name: "pipelined_in_order",
+    name: PIPELINED_NAME,
     proves: "16 requests sent in one write (pipelined) are answered in their order, each as when sent alone; up to an answer that says Connection: close, after which none is",
     rule: Rule::Http("RFC 9112 §9.3.2, §9.6"),
     since: 9,
@@ -211,10 +216,10 @@ fn head_then_get(target: &Target) -> Result<(), Failure> {
              after HEAD's?",
             failure.expected
         );
-        failure.see = None;
-        failure
+        // Out of order, GET's answer comes first and is read as HEAD's.
+        failure.see(PIPELINED_NAME)
     })?;
-    same_as_alone(&conn, &answer, "GET after HEAD", &expected)
+    same_as_alone(&conn, &answer, "GET after HEAD", &expected).map_err(|f| f.see(PIPELINED_NAME))
 }
 
 /// The size of the body `body_drained_before_next` sends.
@@ -271,10 +276,12 @@ fn connection_close_honoured(target: &Target) -> Result<(), Failure> {
         conn.read_answer(Method::Other, IO_TIMEOUT)?;
         let (answer, end) = answer_at(&conn, 0, Method::Other)?;
         if !answer.connection_has("close") {
+            // (An answer to the request after it, out of order, lacks it too.)
             return Err(conn.fail(format!(
                 "`Connection: close` in the answer to a request that says `Connection: {option}`: \
                  the server must close after it (RFC 9112, section 9.6), and so says it does"
-            )));
+            ))
+            .or_see(PIPELINED_NAME));
         }
         connection_after(&mut conn, &answer, end)?;
     }
@@ -651,11 +658,15 @@ fn idle_closed_silently(target: &Target) -> Result<(), Failure> {
             timeout.as_secs(),
             IO_TIMEOUT.as_secs()
         ))),
-        Some(took) if took < timeout / 2 => Err(conn.fail(format!(
-            "the idle connection kept for the keep-alive timeout, {} s; it closed after {:.1} s",
-            timeout.as_secs(),
-            took.as_secs_f32()
-        ))),
+        // (A server that closes at once after an answer that does not say
+        // so fails the check of that answer first.)
+        Some(took) if took < timeout / 2 => Err(conn
+            .fail(format!(
+                "the idle connection kept for the keep-alive timeout, {} s; it closed after {:.1} s",
+                timeout.as_secs(),
+                took.as_secs_f32()
+            ))
+            .see(crate::client::WELL_FORMED)),
         Some(_) => Ok(()),
     }
 }
