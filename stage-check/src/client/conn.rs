@@ -199,9 +199,14 @@ impl Conn {
     /// before it closes (nginx waits up to 5 s), then sees that nothing more
     /// will come, and closes at once. What it does then is still its own.
     pub fn read_to_close(&mut self, within: Duration) -> Result<(), Failure> {
+        self.read_to_close_after(Method::Other, within)
+    }
+
+    /// The same, for the answer to a request of `method`: the answer to
+    /// `HEAD` is whole once its head is, whatever its `Content-Length` says.
+    pub fn read_to_close_after(&mut self, method: Method, within: Duration) -> Result<(), Failure> {
         let started = Instant::now();
-        if let Ok(true) =
-            self.read_while(within, |received| answer_complete(received, Method::Other))
+        if let Ok(true) = self.read_while(within, |received| answer_complete(received, method))
             && !self.closed
         {
             self.finish_sending();

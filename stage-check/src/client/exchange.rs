@@ -40,7 +40,9 @@ pub(crate) fn exchange(addr: SocketAddr, request: &[u8]) -> Result<Conn, Failure
 }
 
 /// Sends a request in `pieces`, `pause` apart, on a new connection, and
-/// reads until the server closes.
+/// reads until the server closes. (A server that keeps the connection
+/// closes once we close our side, after its whole answer: for `HEAD`, once
+/// its head is in.)
 pub(crate) fn exchange_in_pieces(
     addr: SocketAddr,
     pieces: &[&[u8]],
@@ -53,7 +55,11 @@ pub(crate) fn exchange_in_pieces(
         }
         conn.send(piece)?;
     }
-    conn.read_to_close(IO_TIMEOUT)?;
+    let head = pieces
+        .first()
+        .is_some_and(|piece| piece.starts_with(b"HEAD "));
+    let method = if head { Method::Head } else { Method::Other };
+    conn.read_to_close_after(method, IO_TIMEOUT)?;
     Ok(conn)
 }
 
