@@ -612,9 +612,44 @@ pub fn build_stages() -> Result<PathBuf> {
     stage_check::tools::build_stages(profile)
 }
 
+/// The checks each stage beyond the series (part 9 on) introduces, as a
+/// table for its chapter: `stage-check/<short>-rules.md`, each check with
+/// what it proves and the rule it holds a server to, from stage-check's own
+/// entries. The series' stages tell the original's flaws instead.
+pub fn rule_tables() -> Vec<Generated> {
+    stage_check::STAGES
+        .iter()
+        .filter(|stage| stage.part >= 9)
+        .map(|stage| {
+            let mut text = String::from("| check | what passing it proves | the rule |\n");
+            text.push_str("| --- | --- | --- |\n");
+            let checks = stage_check::checks(*stage, stage_check::Rules::All);
+            for check in checks.iter().filter(|check| check.since == stage.part) {
+                let rule = match check.rule {
+                    stage_check::Rule::Http(sections) => format!("HTTP: {sections}"),
+                    stage_check::Rule::Stage(why) => format!("the stage's: {why}"),
+                };
+                // A `|` inside a cell would end it.
+                let cell = |text: &str| text.replace('|', "\\|");
+                text.push_str(&format!(
+                    "| `{}` | {} | {} |\n",
+                    check.name,
+                    cell(check.proves),
+                    cell(&rule)
+                ));
+            }
+            Generated {
+                path: format!("stage-check/{}-rules.md", stage.short),
+                text,
+            }
+        })
+        .collect()
+}
+
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
+    generated.extend(rule_tables());
     generated.extend(sources::pages()?);
     generated.extend(try_it()?);
     generated.extend(check_runs()?);

@@ -39,6 +39,12 @@ fn the_diffs_between_stages_match() {
 }
 
 #[test]
+fn the_tables_of_rules_match_the_checks() {
+    let drifted = book_gen::drifted(&book_gen::rule_tables());
+    assert!(drifted.is_empty(), "{}", out_of_date(&drifted));
+}
+
+#[test]
 fn the_source_pages_match() {
     let drifted = book_gen::drifted(&book_gen::sources::pages().unwrap());
     assert!(drifted.is_empty(), "{}", out_of_date(&drifted));

@@ -3,7 +3,7 @@
 //!
 //! Each check is a constant, its [`Check`] entry (name, what it proves, its
 //! rule, its hint) right above the function that runs it: `part4.rs` holds
-//! the echo stage's, `part5.rs` to `part8.rs` the HTTP stages' part by
+//! the echo stage's, `part5.rs` to `part9.rs` the HTTP stages' part by
 //! part, and [`refusals`] the requests a server must refuse, as rows of
 //! one table.
 
@@ -14,6 +14,7 @@ pub(crate) mod part5;
 pub(crate) mod part6;
 pub(crate) mod part7;
 pub(crate) mod part8;
+pub(crate) mod part9;
 pub(crate) mod refusals;
 
 /// The request curl sends in the post, byte for byte.
@@ -77,6 +78,25 @@ pub(crate) const HTTP: &[&Check] = &[
     &part5::MANY_CLIENTS_AT_ONCE,
     &part5::CURL,
     &part5::CURL_UPLOAD,
+    // A connection kept for request after request (part 9 on): kept at
+    // all first, then what each request on it must get, then the shapes a
+    // server must refuse, then the limits, the idle timer the longest.
+    &part9::TWO_REQUESTS_ONE_CONNECTION,
+    &part9::PIPELINED_IN_ORDER,
+    &part9::SECOND_REQUEST_BYTE_BY_BYTE,
+    &part9::HEAD_THEN_GET,
+    &part9::BODY_DRAINED_BEFORE_NEXT,
+    &part9::CONNECTION_CLOSE_HONOURED,
+    &part9::HTTP10_CLOSES,
+    &part9::HTTP10_KEEP_ALIVE,
+    &part9::REFUSAL_CLOSES,
+    &part9::HALF_CLOSE_ANSWERED,
+    &part9::SMUGGLING_BOTH_LENGTHS,
+    &part9::SMUGGLING_OBFUSCATED_CHUNKED,
+    &part9::SMUGGLING_CONFLICTING_LENGTHS,
+    &part9::SMUGGLING_BARE_LF_IN_CHUNKS,
+    &part9::MAX_REQUESTS_THEN_CLOSE,
+    &part9::IDLE_CLOSED_SILENTLY,
     // The application's (part 7 on), after the server's.
     &part7::CREATE_ANSWERS_ITS_BODY,
     &part7::UNKNOWN_PATH_NOT_FOUND,
@@ -88,6 +108,26 @@ pub(crate) const HTTP: &[&Check] = &[
     &part8::MEDIA_TYPES,
     &part8::NOT_FOUND_FRAMED,
     &part8::METHOD_NOT_ALLOWED_WITH_ALLOW,
+];
+
+/// The earlier parts' checks that mean more on a connection the server
+/// keeps (a [persistent](crate::Stage::persistent) stage, part 9 on), each
+/// with what it then proves: `--list` says so for such a stage. The checks
+/// are the same; what the server says of the connection decides which
+/// branch of them it meets.
+pub(crate) const ON_A_KEPT_CONNECTION: &[(&Check, &str)] = &[
+    (
+        &part5::WELL_FORMED_RESPONSE,
+        "the answer leaves out Connection: close, and a second request on the connection is answered: it is read by its framing, never by the close",
+    ),
+    (
+        &part5::TRANSCRIPT,
+        "the log numbers each answer (`Response sent (request 1 of this connection).`) and says why the socket closed (`…closed: the client closed it.`)",
+    ),
+    (
+        &part6::BYTES_AFTER_BODY,
+        "the bytes after the body are the next request, pipelined, and get the second answer, where a stage that closes after one answer leaves them unanswered",
+    ),
 ];
 
 #[cfg(test)]
@@ -103,5 +143,23 @@ mod tests {
                 assert!(names.insert(check.name), "{} is listed twice", check.name);
             }
         }
+    }
+
+    #[test]
+    fn what_a_kept_connection_changes_is_of_earlier_checks() {
+        for (check, _) in ON_A_KEPT_CONNECTION {
+            assert!(check.since < 9, "{}", check.name);
+            assert!(HTTP.iter().any(|c| c.name == check.name), "{}", check.name);
+        }
+    }
+
+    #[test]
+    fn the_smuggling_lengths_add_up() {
+        // The attempt whose Content-Length covers the chunks and the
+        // request hidden after them, and the one whose chunk holds it.
+        let hidden = b"0\r\n\r\nGET /hidden-cl-te HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        assert_eq!(hidden.len(), 52);
+        let chunk = b"GET /hidden-te-cl HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        assert_eq!(chunk.len(), 0x2f);
     }
 }

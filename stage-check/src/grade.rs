@@ -126,7 +126,7 @@ fn grade_one(stage: Stage, selected: &[&Check], args: &GradeArgs, name: String, 
         return not_graded("did not start: `start` is empty".into());
     };
     let within = Duration::from_secs(args.start_timeout);
-    let mut subject = match start(dir, command_line, args.checking.read_timeout(), within) {
+    let mut subject = match start(dir, command_line, stage, &args.checking, within) {
         Ok(subject) => subject,
         // The first line says why; what the server said follows it.
         Err(error) => {

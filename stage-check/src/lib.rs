@@ -33,9 +33,11 @@
 //!   checks a stage runs ([`checks()`]), and running them ([`run_check`],
 //!   [`Judge`]). Used by everything below, and by `load` and the book.
 //! - `stage.rs`: the stages of the series ([`Stage`], [`STAGES`], [`Kind`]).
-//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part8.rs` by
+//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part9.rs` by
 //!   the part that introduces it, the requests a server must refuse as rows
-//!   of one table in `refusals.rs`, and the order they all run in.
+//!   of one table in `refusals.rs`, and the order they all run in; and the
+//!   earlier checks that mean more on a kept connection
+//!   ([`kept_connection_meanings`]).
 //! - `exercises.rs` and `exercises/`: the book's exercises and their checks,
 //!   for `--exercise` and the book's tests.
 //! - [`client`]: the client side every check is written with: a connection
@@ -66,10 +68,13 @@
 //! | deadline | what it waits for | the server's timer beside it |
 //! | --- | --- | --- |
 //! | [`IO_TIMEOUT`](client::IO_TIMEOUT) | a connection; the answer to a whole request | none: a server answers a whole request at once |
-//! | the close after a whole answer | the server's close | its lingering close (ours: 2 s at most; nginx's: 5 s). Our side closes its half first, and a lingering server then closes at once; a refusal is read by its framing, and its close not waited for |
+//! | the close after a whole answer | the server's close | its lingering close (ours: 2 s at most; nginx's: 5 s). Our side closes its half first, and a lingering server then closes at once; a refusal is read by its framing, and its close not waited for. A server that keeps connections (part 9 on) closes at our half close too, or else by its keep-alive timer, in tests [`TEST_KEEP_ALIVE_TIMEOUT`](harness::TEST_KEEP_ALIVE_TIMEOUT), 2 s: under half of [`IO_TIMEOUT`](client::IO_TIMEOUT) |
+//! | none: the next request on a kept connection goes at once | the answer to it, within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the keep-alive timer, which runs from an answer to the next request: 2 s in tests, four times the longest pause of any check (`WAIT_FOR_REST`), and a second clear of the read timeout, so that a server that mixes the two up is seen to |
+//! | `idle_closed_silently`: the keep-alive timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more, and no sooner than half of it | the silent close of an idle connection | the keep-alive timeout itself (`--keep-alive-timeout`) |
+//! | the exercise `max_connection_age`: a request every 0.25 s, and `close` due by 2 s of our clock | the server's `--max-connection-age 1` | the age, with a second's margin for the server's clock, which starts after ours; the keep-alive timer, eight times the pace (a compile-time assertion holds it) |
 //! | the pauses inside a request, the longest 0.5 s (`WAIT_FOR_REST`) | pacing: a request in pieces, a body in two halves | the read timeout, [`TEST_READ_TIMEOUT`](harness::TEST_READ_TIMEOUT) in tests: six times the longest pause, the whole of a request sent a byte at a time included |
 //! | `quiet_client_timed_out`: the read timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the `408` | the read timeout itself |
-//! | [`CHECK_DEADLINE`], and the read timeout more for the check that waits it out | a whole check | none |
+//! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
 //! | [`START_DEADLINE`](server::START_DEADLINE) | a server to listen | none (gunicorn's four workers start in about a second) |
 //! | the harness's `THREADS_END_WITHIN` | a stage's threads to end once its clients left | the lingering close, 2 s at most: five times that |
 //! | the browser test's `WITHIN` | Chromium to start, load, ask for the favicon | the spare connection's `408`, after the read timeout: it is expected |
@@ -160,6 +165,8 @@ pub enum Needs {
     Log,
     /// The server's read timeout, to wait it out.
     ReadTimeout,
+    /// The server's keep-alive timeout, to wait it out on an idle connection.
+    KeepAliveTimeout,
     /// The `curl` command.
     Curl,
 }
@@ -194,6 +201,12 @@ pub struct Target {
     pub log: Option<ServerLog>,
     /// How long it waits for a quiet client, when known.
     pub read_timeout: Option<Duration>,
+    /// How long it keeps an idle connection open between requests, when
+    /// known (part 9 on).
+    pub keep_alive_timeout: Option<Duration>,
+    /// Whether the stage it is checked as keeps connections open
+    /// ([`Stage::persistent`]): what its log says of a connection differs.
+    pub persistent: bool,
 }
 
 /// How a check ended.
@@ -221,10 +234,12 @@ pub const CHECK_DEADLINE: Duration = Duration::from_secs(30);
 impl Check {
     /// How long this check may take against `target`: [`CHECK_DEADLINE`],
     /// plus the server's read timeout for the check that waits it out (a
-    /// server may rightly wait 30 s before answering a quiet client).
+    /// server may rightly wait 30 s before answering a quiet client), or its
+    /// keep-alive timeout for the check that waits that out.
     pub fn deadline(&self, target: &Target) -> Duration {
-        match (self.needs, target.read_timeout) {
-            (Needs::ReadTimeout, Some(timeout)) => CHECK_DEADLINE + timeout,
+        match (self.needs, target.read_timeout, target.keep_alive_timeout) {
+            (Needs::ReadTimeout, Some(timeout), _)
+            | (Needs::KeepAliveTimeout, _, Some(timeout)) => CHECK_DEADLINE + timeout,
             _ => CHECK_DEADLINE,
         }
     }
@@ -239,6 +254,25 @@ pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
         .into_iter()
         .filter(|check| check.since <= stage.part && !retired(check))
         .filter(|check| rules == Rules::All || matches!(check.rule, Rule::Http(_)))
+        .collect()
+}
+
+/// The checks of `stage` that mean more on a connection the server keeps,
+/// each with what it then proves: for a [persistent](Stage::persistent)
+/// stage (part 9 on), the earlier parts' checks whose other branch it meets;
+/// none for the others.
+pub fn kept_connection_meanings(stage: Stage) -> Vec<(&'static Check, &'static str)> {
+    if !stage.persistent {
+        return Vec::new();
+    }
+    checks::ON_A_KEPT_CONNECTION
+        .iter()
+        .filter(|(check, _)| {
+            checks(stage, Rules::All)
+                .iter()
+                .any(|c| c.name == check.name)
+        })
+        .map(|&(check, meaning)| (check, meaning))
         .collect()
 }
 
@@ -263,6 +297,10 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
         }
         Needs::ReadTimeout if target.read_timeout.is_none() => {
             let why = "needs the server's read timeout: pass --read-timeout";
+            return (Outcome::Skipped(why.into()), Vec::new());
+        }
+        Needs::KeepAliveTimeout if target.keep_alive_timeout.is_none() => {
+            let why = "needs the server's keep-alive timeout: pass --keep-alive-timeout";
             return (Outcome::Skipped(why.into()), Vec::new());
         }
         Needs::Curl if !client::curl_available() => {
@@ -415,6 +453,13 @@ mod tests {
         assert!(TEST_READ_TIMEOUT >= 6 * longest_pause);
         // A whole check outlasts the waits it is made of.
         assert!(CHECK_DEADLINE >= 5 * client::IO_TIMEOUT);
+        // The keep-alive timer of our tests: clear of every pause, of the
+        // read timeout, and short enough that a server which closes an idle
+        // connection only by it still closes within the wait for the close.
+        use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
+        assert!(TEST_KEEP_ALIVE_TIMEOUT >= 4 * WAIT_FOR_REST);
+        assert!(TEST_KEEP_ALIVE_TIMEOUT + Duration::from_secs(1) <= TEST_READ_TIMEOUT);
+        assert!(2 * TEST_KEEP_ALIVE_TIMEOUT <= client::IO_TIMEOUT);
     }
 
     #[test]
@@ -423,15 +468,19 @@ mod tests {
             addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
             log: None,
             read_timeout: Some(Duration::from_secs(30)),
+            keep_alive_timeout: Some(Duration::from_secs(5)),
+            persistent: true,
         };
         for check in all_checks(Kind::Http) {
             let expected = match check.needs {
                 Needs::ReadTimeout => CHECK_DEADLINE + Duration::from_secs(30),
+                Needs::KeepAliveTimeout => CHECK_DEADLINE + Duration::from_secs(5),
                 _ => CHECK_DEADLINE,
             };
             assert_eq!(check.deadline(&target), expected, "{}", check.name);
         }
         target.read_timeout = None;
+        target.keep_alive_timeout = None;
         assert!(
             all_checks(Kind::Http)
                 .iter()

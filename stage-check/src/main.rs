@@ -58,7 +58,7 @@ use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use stage_check::client::IO_TIMEOUT;
 use stage_check::report::{self, Tally, Verdict};
-use stage_check::server::NotStarted;
+use stage_check::server::{NotStarted, Timeouts};
 use stage_check::{
     Check, Exercise, Failure, Judge, Needs, Outcome, Rules, Server, Stage, Target, all_exercises,
     checks, exercises,
@@ -113,8 +113,9 @@ struct Args {
 
     /// Start the server with this command (run by the shell) on a free port
     /// of 127.0.0.1, `--port N` appended or N put in place of `{port}` (and
-    /// --read-timeout passed on the same way, or in place of
-    /// `{read_timeout}`); it is stopped when the checks are done.
+    /// --read-timeout and --keep-alive-timeout passed on the same way, or in
+    /// place of `{read_timeout}` and `{keep_alive_timeout}`); it is stopped
+    /// when the checks are done.
     #[arg(long, value_name = "COMMAND")]
     exec: Option<String>,
 
@@ -156,6 +157,14 @@ struct Checking {
           value_parser = clap::value_parser!(u64).range(1..))]
     read_timeout: Option<u64>,
 
+    /// The server's keep-alive timeout (part 9 on): after how long it
+    /// closes a connection left idle between requests, without a word. The
+    /// check of that is skipped without it. With --exec, the server is
+    /// started with it, as with --read-timeout.
+    #[arg(long, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    keep_alive_timeout: Option<u64>,
+
     /// Run only this check (give it more than once for more): one of the
     /// stage's, or of its exercises'.
     #[arg(long, value_name = "CHECK")]
@@ -175,6 +184,10 @@ struct Checking {
 impl Checking {
     fn read_timeout(&self) -> Option<Duration> {
         self.read_timeout.map(Duration::from_secs)
+    }
+
+    fn keep_alive_timeout(&self) -> Option<Duration> {
+        self.keep_alive_timeout.map(Duration::from_secs)
     }
 }
 
@@ -343,6 +356,21 @@ fn list(stage: Stage, exercise: Option<&Exercise>, selected: &[&Check], args: &A
             println!("  {check}: {why}");
         }
     }
+    let meanings = stage_check::kept_connection_meanings(stage);
+    let meanings: Vec<_> = meanings
+        .iter()
+        .filter(|(check, _)| selected.iter().any(|c| c.name == check.name))
+        .collect();
+    if !meanings.is_empty() {
+        println!(
+            "\nOn a connection the server keeps, as this stage does (HTTP/1.1's default, \
+             RFC 9112 §9.3), these earlier checks mean more: each judges a connection by what \
+             the answer says of it."
+        );
+        for (check, meaning) in meanings {
+            println!("  {}: {meaning}", check.name);
+        }
+    }
     if let Some(exercise) = exercise {
         if !exercise.server_args.is_empty() {
             println!(
@@ -389,6 +417,7 @@ fn print_checks(checks: &[&Check], indent: &str) {
             Needs::Nothing => "",
             Needs::Log => " (needs --exec)",
             Needs::ReadTimeout => " (needs --read-timeout)",
+            Needs::KeepAliveTimeout => " (needs --keep-alive-timeout)",
             Needs::Curl => " (needs curl)",
         };
         println!(
@@ -416,7 +445,6 @@ fn check(
     // Colours are written as escape codes; `anstream` drops them when
     // stdout is not a terminal or NO_COLOR is set.
     let mut out = anstream::stdout().lock();
-    let read_timeout = args.checking.read_timeout();
     // The server: started here, or already running. One we started is
     // stopped when `subject` is dropped, at the end of this function however
     // it ends (an early `?` included), or on Ctrl-C by the handler that
@@ -424,14 +452,16 @@ fn check(
     let started = match &args.exec {
         Some(command_line) => {
             let within = Duration::from_secs(args.start_timeout);
-            start(Path::new("."), command_line, read_timeout, within)
+            start(Path::new("."), command_line, stage, &args.checking, within)
         }
         None => reach(&args.addr).map(|addr| Subject {
             server: None,
             target: Target {
                 addr,
                 log: None,
-                read_timeout,
+                read_timeout: args.checking.read_timeout(),
+                keep_alive_timeout: args.checking.keep_alive_timeout(),
+                persistent: stage.persistent,
             },
             refused: None,
         }),
@@ -523,8 +553,8 @@ struct Subject {
     refused: Option<String>,
 }
 
-/// Starts the server `command_line`, in the folder `dir`, with
-/// `read_timeout` if given.
+/// Starts the server `command_line`, in the folder `dir`, with the
+/// timeouts `checking` gives, to be checked as `stage`.
 ///
 /// A server that does not take `--read-timeout` (the post's Python server,
 /// with argparse, exits saying "unrecognized arguments: --read-timeout 5")
@@ -533,14 +563,21 @@ struct Subject {
 /// own), and the server exited before it listened, and its last words name
 /// the option, it is started again without it. Then only the checks that
 /// need the read timeout fail, saying why (see [`run_checks`]).
+/// (`--keep-alive-timeout` is passed on only when given, for part 9 on.)
 fn start(
     dir: &Path,
     command_line: &str,
-    read_timeout: Option<Duration>,
+    stage: Stage,
+    checking: &Checking,
     within: Duration,
 ) -> anyhow::Result<Subject> {
-    let started = |read_timeout| {
-        Server::exec_in(dir, command_line, read_timeout, within)
+    let read_timeout = checking.read_timeout();
+    let started = |read| {
+        let timeouts = Timeouts {
+            read,
+            keep_alive: checking.keep_alive_timeout(),
+        };
+        Server::exec_in(dir, command_line, timeouts, within)
             .with_context(|| format!("could not start `{command_line}`"))
     };
     let (server, refused) = match started(read_timeout) {
@@ -555,6 +592,8 @@ fn start(
     };
     let mut target = server.target();
     target.read_timeout = read_timeout;
+    target.keep_alive_timeout = checking.keep_alive_timeout();
+    target.persistent = stage.persistent;
     Ok(Subject {
         server: Some(server),
         target,

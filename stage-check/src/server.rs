@@ -37,6 +37,17 @@ pub const SHOWN_LINES: usize = 10;
 /// line on: enough for a compiler's error, its `-->` place and the code.
 const ERROR_LINES: usize = 30;
 
+/// The timers a server started with `--exec` is told of on its command
+/// line, each when given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `--read-timeout SECONDS`: how long it waits for a quiet client.
+    pub read: Option<Duration>,
+    /// `--keep-alive-timeout SECONDS` (part 9 on): how long it keeps an
+    /// idle connection open between requests.
+    pub keep_alive: Option<Duration>,
+}
+
 /// A server started as a child process. Dropping it stops the process (and
 /// what it started), so a test that fails, or panics, leaves no server behind.
 #[derive(Debug)]
@@ -67,19 +78,23 @@ impl Server {
         read_timeout: Option<Duration>,
         within: Duration,
     ) -> io::Result<Server> {
-        Server::exec_in(Path::new("."), command_line, read_timeout, within)
+        let timeouts = Timeouts {
+            read: read_timeout,
+            keep_alive: None,
+        };
+        Server::exec_in(Path::new("."), command_line, timeouts, within)
     }
 
-    /// The same, run from inside the folder `dir`: a submission's, when a
-    /// class is graded.
+    /// The same, run from inside the folder `dir` (a submission's, when a
+    /// class is graded), with both of its `timeouts` passed on.
     pub fn exec_in(
         dir: &Path,
         command_line: &str,
-        read_timeout: Option<Duration>,
+        timeouts: Timeouts,
         within: Duration,
     ) -> io::Result<Server> {
         let port = free_port()?;
-        let command_line = with_options(command_line, port, read_timeout)?;
+        let command_line = with_options(command_line, port, timeouts)?;
         let mut command = shell(&command_line);
         command.current_dir(dir);
         // Python buffers what it prints when its output is a pipe, as here:
@@ -217,6 +232,8 @@ impl Server {
             addr: self.addr,
             log: Some(self.log.clone()),
             read_timeout: None,
+            keep_alive_timeout: None,
+            persistent: false,
         }
     }
 }
@@ -271,21 +288,19 @@ fn free_port() -> io::Result<u16> {
         .port())
 }
 
-/// `command_line` told to listen on `port`, and to wait `read_timeout` for
-/// a quiet client: each in place of its `{port}` or `{read_timeout}`, or
+/// `command_line` told to listen on `port`, and of its `timeouts`: each in
+/// place of its `{port}`, `{read_timeout}` or `{keep_alive_timeout}`, or
 /// else appended as an option.
-fn with_options(
-    command_line: &str,
-    port: u16,
-    read_timeout: Option<Duration>,
-) -> io::Result<String> {
+fn with_options(command_line: &str, port: u16, timeouts: Timeouts) -> io::Result<String> {
     let mut line = command_line.to_string();
+    let seconds = |timeout: Option<Duration>| timeout.map(|t| t.as_secs().to_string());
     let options = [
         ("{port}", "--port", Some(port.to_string())),
+        ("{read_timeout}", "--read-timeout", seconds(timeouts.read)),
         (
-            "{read_timeout}",
-            "--read-timeout",
-            read_timeout.map(|timeout| timeout.as_secs().to_string()),
+            "{keep_alive_timeout}",
+            "--keep-alive-timeout",
+            seconds(timeouts.keep_alive),
         ),
     ];
     for (placeholder, option, value) in options {
@@ -565,9 +580,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_port_and_read_timeout_go_where_the_command_says() {
+    fn the_port_and_timeouts_go_where_the_command_says() {
         let with = |line: &str, timeout: Option<u64>| {
-            with_options(line, 5001, timeout.map(Duration::from_secs))
+            let timeouts = Timeouts {
+                read: timeout.map(Duration::from_secs),
+                keep_alive: None,
+            };
+            with_options(line, 5001, timeouts)
         };
         assert_eq!(
             with("python3 server.py", None).unwrap(),
@@ -586,6 +605,20 @@ mod tests {
             "server -t 3 -p 5001"
         );
         assert!(with("server -t {read_timeout}", None).is_err());
+        let both = Timeouts {
+            read: Some(Duration::from_secs(3)),
+            keep_alive: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            with_options("server", 5001, both).unwrap(),
+            "server --port 5001 --read-timeout 3 --keep-alive-timeout 2"
+        );
+        assert_eq!(
+            with_options("server -k {keep_alive_timeout}", 5001, both).unwrap(),
+            "server -k 2 --port 5001 --read-timeout 3"
+        );
+        let none = Timeouts::default();
+        assert!(with_options("server -k {keep_alive_timeout}", 5001, none).is_err());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 pub enum Kind {
     /// Part 4: a TCP echo server.
     Echo,
-    /// Parts 5 and on: an HTTP server answering one request per connection.
+    /// Parts 5 and on: an HTTP server, answering one request per connection
+    /// up to part 8, and request after request on one from part 9 on
+    /// ([`Stage::persistent`]).
     Http,
 }
 
@@ -31,6 +33,13 @@ pub struct Stage {
     /// each with why: left out of its run. (Part 8's `GET /` answers the
     /// query it got, no longer the page.)
     pub retires: &'static [(&'static str, &'static str)],
+    /// Whether the stage keeps a connection open for the next request
+    /// (part 9 on), rather than closing after each answer. The checks judge
+    /// a connection by what each answer says of it, so the same checks hold
+    /// either kind; this says which the stage is, so that `--list` shows
+    /// what the earlier checks mean on a kept connection, the transcript
+    /// expects its log, and our tests start it with a keep-alive timeout.
+    pub persistent: bool,
     /// What a check is worth when a class is graded, for the checks worth
     /// other than one point (see [`Stage::points`]); empty for equal weights.
     pub points: &'static [(&'static str, u32)],
@@ -46,6 +55,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Echo,
         page: "",
         retires: &[],
+        persistent: false,
         points: &[],
     },
     Stage {
@@ -55,6 +65,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        persistent: false,
         points: &[],
     },
     Stage {
@@ -64,6 +75,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        persistent: false,
         points: &[],
     },
     Stage {
@@ -73,6 +85,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        persistent: false,
         points: &[],
     },
     Stage {
@@ -82,6 +95,7 @@ pub const STAGES: &[Stage] = &[
         kind: Kind::Http,
         page: "/",
         retires: &[],
+        persistent: false,
         points: &[],
     },
     Stage {
@@ -90,15 +104,30 @@ pub const STAGES: &[Stage] = &[
         part: 8,
         kind: Kind::Http,
         page: "/index.html",
-        retires: &[
-            (
-                "hello_world_page",
-                "GET / answers the query it got; the page is at /index.html (see media_types)",
-            ),
-            ("curl", "GET / answers the query it got, not the page"),
-        ],
+        retires: FRAMEWORK_RETIRES,
+        persistent: false,
         points: &[],
     },
+    Stage {
+        name: "part9-keep-alive",
+        short: "part9",
+        part: 9,
+        kind: Kind::Http,
+        page: "/index.html",
+        retires: FRAMEWORK_RETIRES,
+        persistent: true,
+        points: &[],
+    },
+];
+
+/// What part 8's web framework retires, and part 9, which keeps its
+/// application, with it.
+const FRAMEWORK_RETIRES: &[(&str, &str)] = &[
+    (
+        "hello_world_page",
+        "GET / answers the query it got; the page is at /index.html (see media_types)",
+    ),
+    ("curl", "GET / answers the query it got, not the page"),
 ];
 
 impl Stage {
@@ -148,7 +177,14 @@ mod tests {
             assert!(stage.name == name || stage.short == name);
         }
         assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
-        assert_eq!(Stage::from_name("part9"), None);
+        assert_eq!(Stage::from_name("part10"), None);
+        let part9 = Stage::from_name("part9").unwrap();
+        assert_eq!(part9.name, "part9-keep-alive");
+        assert!(part9.persistent && STAGES.iter().filter(|s| s.persistent).count() == 1);
+        assert_eq!(
+            Stage::from_name("part8").map(|s| s.retires),
+            Some(part9.retires)
+        );
         // A check is worth one point unless its stage says otherwise, and
         // what a stage says is of its own checks.
         assert_eq!(Stage::from_name("part5").map(|s| s.points("curl")), Some(1));

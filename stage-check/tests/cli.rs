@@ -61,6 +61,10 @@ fn main() {
             a_stage_lists_only_what_its_part_has_taught,
         ),
         (
+            "a_persistent_stage_says_what_earlier_checks_mean_on_a_kept_connection",
+            a_persistent_stage_says_what_earlier_checks_mean_on_a_kept_connection,
+        ),
+        (
             "an_exercise_for_another_kind_of_stage_is_a_usage_error",
             an_exercise_for_another_kind_of_stage_is_a_usage_error,
         ),
@@ -184,6 +188,13 @@ fn main() {
             broken_example_fails_its_check_and_at_most_one_other(example, stage, failing)
         }));
     }
+    for &(example, failing) in KEEP_ALIVE_EXAMPLES {
+        let name = format!("keep_alive_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            keep_alive_example_fails_its_check(example, failing)
+        }));
+    }
     for &example in CORRECT_EXAMPLES {
         let name = format!("correct_example_passes_every_check::{example}");
         let binary = format!("examples/{example}");
@@ -198,6 +209,18 @@ fn main() {
             real_server_breaks_only_named_stage_rules(script, program, breaks)
         }));
     }
+    for &(script, program, breaks) in KEEP_ALIVE_SERVERS {
+        let name = format!("keep_alive_server_breaks_only_named_stage_rules::{program}");
+        let missing = not_installed(program);
+        trials.push(needing(name, missing, move || {
+            keep_alive_server_breaks_only_named_stage_rules(script, breaks)
+        }));
+    }
+    trials.push(needing(
+        "a_keep_alive_flask_server_passes_what_http_requires_of_part8",
+        python_lacks("flask, gunicorn"),
+        a_keep_alive_flask_server_passes_what_http_requires_of_part8,
+    ));
     trials.push(needing(
         "a_flask_application_passes_what_http_requires_and_the_application_checks",
         python_lacks("flask, gunicorn"),
@@ -781,6 +804,60 @@ const BROKEN_EXAMPLES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The broken keep-alive examples, checked as part 9 (with the tests'
+/// keep-alive timeout), as [`BROKEN_EXAMPLES`] are: each one's name and the
+/// checks it must fail. The learner's skeleton they share logs part 8's
+/// lines (`Response sent.`, without the request's number, and no reason
+/// for the close), so part 9's transcript is left out of their runs.
+const KEEP_ALIVE_EXAMPLES: &[(&str, &[&str])] = &[
+    // Closes after every answer without saying so: the answer's form
+    // names it; the checks on a kept connection rest on it.
+    ("broken-keep-alive-then-close", &["well_formed_response"]),
+    ("broken-pipeline-out-of-order", &["pipelined_in_order"]),
+    (
+        "broken-ignores-connection-close",
+        &["connection_close_honoured"],
+    ),
+    ("broken-body-as-next-request", &["body_drained_before_next"]),
+    // Correct: it fails nothing.
+    ("correct-keep-alive", &[]),
+];
+
+/// The example `name` of [`KEEP_ALIVE_EXAMPLES`], run through every check
+/// of part 9 but the transcript, fails `failing` and no other check.
+fn keep_alive_example_fails_its_check(name: &str, failing: &[&str]) {
+    let server = example(name);
+    let keep_alive = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT
+        .as_secs()
+        .to_string();
+    let run = run(&[
+        "part9",
+        "--exec",
+        &server,
+        "--read-timeout",
+        &read_timeout(),
+        "--keep-alive-timeout",
+        &keep_alive,
+        "--skip",
+        "transcript",
+        "--format",
+        "json",
+    ]);
+    let mut failed = Vec::new();
+    for (check, outcome) in not_passed(&run) {
+        match outcome.as_str() {
+            "failed" => failed.push(check),
+            "not_judged" => {}
+            _ => assert!(
+                skipped_for_curl(&check, &outcome),
+                "{name}: {check} {outcome}"
+            ),
+        }
+    }
+    assert_eq!(failed, failing, "{name} fails these, and only these");
+    assert_eq!(run.code, Some(i32::from(!failing.is_empty())), "{name}");
+}
+
 /// One flaw, one failure: the broken example `name`, run through every
 /// check of `stage`, fails its named check and at most one other (the one
 /// that judges the same rule in an error answer), `failing`; the checks
@@ -990,9 +1067,10 @@ fn a_flask_application_passes_what_http_requires_and_the_application_checks() {
     ]);
     assert_eq!(not_passed(&http), [], "--rules http");
     assert_eq!(http.code, Some(0));
+    // The application's checks: those of parts 7 and 8.
     let application: Vec<&str> = stage_check::all_checks(stage_check::Kind::Http)
         .into_iter()
-        .filter(|check| check.since >= 7)
+        .filter(|check| (7..=8).contains(&check.since))
         .map(|check| check.name)
         .collect();
     let mut args = vec!["part8", "--exec", &server, "--format", "json"];
@@ -1002,6 +1080,116 @@ fn a_flask_application_passes_what_http_requires_and_the_application_checks() {
     let checked = run(&args);
     assert_eq!(checked.json().len(), application.len());
     assert_eq!(not_passed(&checked), [], "the application's checks");
+}
+
+/// The servers written elsewhere, with their own keep-alive on
+/// (`--keep-alive-timeout`), checked as part 9: each does all HTTP
+/// requires of a server that keeps connections, and breaks only the stage
+/// rules named here. (The application's checks, of parts 7 and 8, are left
+/// out: these servers answer every path with the page, and the same list
+/// for part 6 says so already.)
+const KEEP_ALIVE_SERVERS: &[(&str, &str, &[&str])] = &[
+    (
+        "nginx.sh",
+        "nginx",
+        &[
+            // As in part 6: no transcript in its log, a static file
+            // answered before the body is in, HTTP/0.9's `GET /`, 400 for
+            // a head too large, and a silent close on a quiet client.
+            "transcript",
+            "answer_after_body",
+            "bad_request_line",
+            "head_too_large",
+            "quiet_client_timed_out",
+        ],
+    ),
+    (
+        "node-http.js",
+        "node",
+        &[
+            // As in part 6: no transcript, `GET /` with no version taken
+            // for a request, heads up to 16 KiB, and a body of any size.
+            "transcript",
+            "bad_request_line",
+            "head_too_large",
+            "body_too_large",
+            // And no limit on the requests of a connection: Node's
+            // `maxRequestsPerSocket` is 0, none, unless set.
+            "max_requests_then_close",
+        ],
+    ),
+];
+
+/// The server `script` of [`KEEP_ALIVE_SERVERS`], started with its
+/// keep-alive on, passes every check of part 9 that HTTP requires, the
+/// earlier parts' included (judged by what each answer says of the
+/// connection), and breaks `breaks` of the stage's rules, no more.
+fn keep_alive_server_breaks_only_named_stage_rules(script: &str, breaks: &[&str]) {
+    let keep_alive = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT
+        .as_secs()
+        .to_string();
+    let server = format!("{} --keep-alive-timeout {keep_alive}", real_server(script));
+    let timeouts = [
+        "--read-timeout",
+        &read_timeout(),
+        "--keep-alive-timeout",
+        &keep_alive,
+    ];
+    let mut http = vec![
+        "part9", "--exec", &server, "--rules", "http", "--format", "json",
+    ];
+    http.extend(timeouts);
+    let http = run(&http);
+    assert_eq!(not_passed(&http), [], "{script} --rules http");
+    assert_eq!(http.code, Some(0), "{script}");
+    let mut all = vec!["part9", "--exec", &server, "--format", "json"];
+    all.extend(timeouts);
+    let application: Vec<&str> = stage_check::all_checks(stage_check::Kind::Http)
+        .into_iter()
+        .filter(|check| (7..=8).contains(&check.since))
+        .map(|check| check.name)
+        .collect();
+    for check in &application {
+        all.extend(["--skip", check]);
+    }
+    let all = run(&all);
+    let failed: Vec<String> = not_passed(&all)
+        .into_iter()
+        .filter(|(check, outcome)| !skipped_for_curl(check, outcome) && outcome != "not_judged")
+        .map(|(check, outcome)| {
+            assert_eq!(outcome, "failed", "{script}: {check}");
+            check
+        })
+        .collect();
+    assert_eq!(failed, breaks, "{script} breaks these stage rules");
+    for check in breaks {
+        assert_eq!(all.check(check)["kind"], "stage", "{check}");
+    }
+}
+
+/// Part 8's application in Flask, served by gunicorn's threaded worker,
+/// which keeps connections open (HTTP/1.1's default) where part 8 closes:
+/// all HTTP requires of part 8 holds of it, as the checks judge a
+/// connection by what each answer says of it, not by the close. (As part
+/// 9, it fails two HTTP checks: it finds `close` in `Connection` only when
+/// it is the whole value, and after a chunk line it cannot read it answers
+/// 500 with keep-alive, then closes.)
+fn a_keep_alive_flask_server_passes_what_http_requires_of_part8() {
+    let servers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../servers");
+    let server = format!(
+        "python3 -m gunicorn --worker-class gthread --threads 4 --chdir '{}' \
+         --bind 127.0.0.1:{{port}} flask_app:app",
+        servers.display()
+    );
+    let http = run(&[
+        "part8", "--exec", &server, "--rules", "http", "--format", "json",
+    ]);
+    assert_eq!(not_passed(&http), [], "--rules http");
+    assert_eq!(http.code, Some(0));
+    // It does keep the connection: the answer to GET / says nothing of
+    // closing.
+    let page = http.check("well_formed_response");
+    assert_eq!(page["outcome"], "passed");
 }
 
 fn the_read_timeout_is_passed_on_to_the_server() {
@@ -1281,6 +1469,24 @@ fn a_stage_lists_only_what_its_part_has_taught() {
     for line in http_lines.iter().step_by(2) {
         assert!(line.contains("  HTTP   "), "{line}");
     }
+}
+
+/// Part 9 keeps connections: `--list` says what the earlier checks it
+/// keeps mean on a kept connection; part 8, which closes, says nothing of it.
+fn a_persistent_stage_says_what_earlier_checks_mean_on_a_kept_connection() {
+    let part9 = run(&["part9", "--list"]);
+    assert_eq!(part9.code, Some(0));
+    let kept = part9
+        .stdout
+        .split("\n\n")
+        .find(|block| block.starts_with("On a connection the server keeps"))
+        .unwrap_or_else(|| panic!("no paragraph on kept connections:\n{}", part9.stdout));
+    for check in ["well_formed_response", "bytes_after_body", "transcript"] {
+        assert!(kept.contains(&format!("  {check}: ")), "{check}");
+    }
+    assert!(part9.stdout.contains("(needs --keep-alive-timeout)"));
+    let part8 = run(&["part8", "--list"]);
+    assert!(!part8.stdout.contains("On a connection the server keeps"));
 }
 
 fn an_exercise_runs_the_stage_checks_it_keeps_then_its_own() {

@@ -17,6 +17,10 @@ use stage_check::{Check, Kind, Outcome, Server, Stage, conn, run_check, server};
 /// check meets it.
 pub const READ_TIMEOUT: Duration = stage_check::harness::TEST_READ_TIMEOUT;
 
+/// The keep-alive timeout a stage that keeps connections (part 9 on) runs
+/// with here: the tests' own, as for the read timeout.
+pub const KEEP_ALIVE_TIMEOUT: Duration = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT;
+
 /// The longest one cargo command may take (the first one compiles the
 /// dependencies).
 pub const CARGO_DEADLINE: Duration = Duration::from_secs(600);
@@ -50,6 +54,10 @@ pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Fail
     if stage.kind == Kind::Http {
         command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
     }
+    if stage.persistent {
+        let seconds = KEEP_ALIVE_TIMEOUT.as_secs().to_string();
+        command.args(["--keep-alive-timeout", &seconds]);
+    }
     Server::start(command).map_err(|error| format!("{}: {error}", binary.display()).into())
 }
 
@@ -58,6 +66,10 @@ pub fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
     let mut target = server.target();
     if stage.kind == Kind::Http {
         target.read_timeout = Some(READ_TIMEOUT);
+    }
+    if stage.persistent {
+        target.keep_alive_timeout = Some(KEEP_ALIVE_TIMEOUT);
+        target.persistent = true;
     }
     run_check(check, &target).0
 }

@@ -11,9 +11,14 @@
 //! them out through [`Steps`]: receive bytes, tell how long the body is and
 //! whether the request is complete, answer a bad request, answer
 //! `Expect: 100-continue`, write a response.
+//!
+//! Its submodule [`keep_alive`] serves many requests on one connection, as
+//! part 9 does, for the examples of that stage.
 
 // Each example uses a part of this module; the rest is unused there.
 #![allow(dead_code)]
+
+pub mod keep_alive;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -272,6 +277,8 @@ pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
         408 => "Request Timeout",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
@@ -282,10 +289,18 @@ pub fn reason(status: u16) -> &'static str {
 }
 
 /// What the server needs to know of a request's head.
-struct Head {
-    method: String,
-    content_length: usize,
-    expects_continue: bool,
+pub struct Head {
+    pub method: String,
+    /// The request target, `/index.html?x=1`.
+    pub url: String,
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: String,
+    pub content_length: usize,
+    pub expects_continue: bool,
+    /// The tokens of its `Connection` headers, in lowercase: `close`,
+    /// `keep-alive`… (a list, in any case: RFC 9110, section 7.6.1).
+    pub connection: Vec<String>,
+    pub content_type: Option<String>,
 }
 
 /// Why a request with both `Content-Length` and `Transfer-Encoding` is
@@ -308,8 +323,12 @@ fn parse_head(steps: &Steps, head: &[u8]) -> Result<Head, Refusal> {
     println!("Received url: b'{url}'");
     let mut parsed = Head {
         method: method.to_string(),
+        url: url.to_string(),
+        version: version.to_string(),
         content_length: 0,
         expects_continue: false,
+        connection: Vec::new(),
+        content_type: None,
     };
     let mut lengths = Vec::new();
     let mut encoding = None;
@@ -328,6 +347,13 @@ fn parse_head(steps: &Steps, head: &[u8]) -> Result<Head, Refusal> {
             "transfer-encoding" => encoding = Some(value),
             "host" => hosts += 1,
             "expect" => parsed.expects_continue = value.eq_ignore_ascii_case("100-continue"),
+            "connection" => parsed.connection.extend(
+                value
+                    .split(',')
+                    .map(|token| token.trim().to_ascii_lowercase())
+                    .filter(|token| !token.is_empty()),
+            ),
+            "content-type" => parsed.content_type = Some(value.to_string()),
             _ => {}
         }
     }

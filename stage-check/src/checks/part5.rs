@@ -11,17 +11,17 @@ use std::thread;
 
 use super::{CURL_REQUEST, PAGE};
 use crate::client::{
-    Conn, ERROR_FORM, Failure, IO_TIMEOUT, Method, PIECE_PAUSE, Response, WAIT_FOR_REST,
-    WELL_FORMED, at_once, exchange, exchange_lenient, expect_body, expect_refusal, expect_status,
-    judge_form, note, read_response, response_to_head, send_in_pieces, status, status_of,
+    Conn, ERROR_FORM, Failure, IO_TIMEOUT, Left, Method, PIECE_PAUSE, Response, WAIT_FOR_REST,
+    WELL_FORMED, answer_at, at_once, connection_after, exchange, expect_body, expect_refusal,
+    expect_status, judge_close, judge_form, next_exchange, note, read_response, response_to_head,
+    send_in_pieces, status, status_of,
 };
 use crate::{Check, Needs, Rule, Target};
 
-/// Judges the form of the one response `conn` received, noting what HTTP
-/// recommends and it lacks.
-fn judge(conn: &Conn) -> Result<Response, Failure> {
-    let (response, notes) =
-        judge_form(conn.received(), Method::Other).map_err(|why| conn.fail(why))?;
+/// Judges the form of the one response in `bytes`, which `conn` received,
+/// noting what HTTP recommends and it lacks.
+fn judge(conn: &Conn, bytes: &[u8]) -> Result<Response, Failure> {
+    let (response, notes) = judge_form(bytes, Method::Other).map_err(|why| conn.fail(why))?;
     for text in notes {
         note(text);
     }
@@ -30,7 +30,7 @@ fn judge(conn: &Conn) -> Result<Response, Failure> {
 
 pub(crate) const WELL_FORMED_RESPONSE: Check = Check {
     name: WELL_FORMED,
-    proves: "GET / gets one well-formed response: a status line, a head ended by an empty line, a body framed by Content-Length, chunks or the close, and Connection: close",
+    proves: "GET / gets one well-formed response: a status line, a head ended by an empty line, a body framed by Content-Length, chunks or the close; and Connection: close exactly when the server closes (without it, the next request on the connection is answered)",
     rule: Rule::Http("RFC 9112 §2.1, §4, §6.3, §9.6"),
     since: 5,
     hint: "End the head with \"\\r\\n\\r\\n\" even when the body is empty, send Content-Length, and say Connection: close, since you close (book: Part 5, what the original gets wrong).",
@@ -39,8 +39,22 @@ pub(crate) const WELL_FORMED_RESPONSE: Check = Check {
 };
 
 fn well_formed_response(target: &Target) -> Result<(), Failure> {
-    let conn = exchange(target.addr, CURL_REQUEST)?;
-    judge(&conn).map(drop)
+    let mut conn = Conn::open(target.addr)?;
+    conn.send(CURL_REQUEST)?;
+    // Read by the answer's own framing, not by the close: a server may
+    // keep the connection open, if it says nothing of closing.
+    conn.read_answer(Method::Other, IO_TIMEOUT)?;
+    let (answer, end) = answer_at(&conn, 0, Method::Other)?;
+    match connection_after(&mut conn, &answer, end)? {
+        // Closed, saying so: everything it sent is the one answer.
+        Left::Closed => judge(&conn, conn.received()).map(drop),
+        // Open: the answer is well formed, and the next request proves the
+        // connection open (a server that closes without saying so fails here).
+        Left::Open => {
+            judge(&conn, &conn.received()[..end])?;
+            next_exchange(&mut conn, end, CURL_REQUEST, Method::Other).map(drop)
+        }
+    }
 }
 
 pub(crate) const HELLO_WORLD_PAGE: Check = Check {
@@ -79,7 +93,7 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(me) = conn.local_addr() else {
         return Err(Failure::new("to know our own address"));
     };
-    let expected = expected_transcript(me);
+    let expected = expected_transcript(me, target.persistent);
     let found = log.connection(me, IO_TIMEOUT);
     let fail = |lines: &[String]| Failure {
         expected: format!(
@@ -117,8 +131,21 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The post's transcript for [`CURL_REQUEST`] from `client`.
-fn expected_transcript(client: SocketAddr) -> Vec<String> {
+/// The post's transcript for [`CURL_REQUEST`] from `client`; for a stage
+/// that keeps connections (part 9 on), with each answer numbered and the
+/// close's reason, which is ours: we close our side after the answer.
+fn expected_transcript(client: SocketAddr, persistent: bool) -> Vec<String> {
+    let (sent, closed) = if persistent {
+        (
+            "Response sent (request 1 of this connection).".to_string(),
+            format!("Socket with {client} closed: the client closed it."),
+        )
+    } else {
+        (
+            "Response sent.".into(),
+            format!("Socket with {client} closed."),
+        )
+    };
     vec![
         format!("Socket established with {client}."),
         format!("Received b'{}'", CURL_REQUEST.escape_ascii()),
@@ -127,8 +154,8 @@ fn expected_transcript(client: SocketAddr) -> Vec<String> {
         "Received header: (b'User-Agent', b'curl/7.69.1')".into(),
         "Received header: (b'Accept', b'*/*')".into(),
         "Received request completely.".into(),
-        "Response sent.".into(),
-        format!("Socket with {client} closed."),
+        sent,
+        closed,
     ]
 }
 
@@ -143,11 +170,23 @@ pub(crate) const ERROR_RESPONSE_WELL_FORMED: Check = Check {
 };
 
 fn error_response_well_formed(target: &Target) -> Result<(), Failure> {
-    let conn = exchange_lenient(
-        target.addr,
-        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nabc",
-    )?;
-    judge(&conn).map(drop)
+    let mut conn = Conn::open(target.addr)?;
+    conn.send_lenient(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nabc");
+    conn.read_answer(Method::Other, IO_TIMEOUT)?;
+    // With a length it cannot read, the server cannot tell where the next
+    // request would start: it must close, and so say `close`, even when it
+    // keeps other connections (RFC 9112, section 6.3).
+    let (answer, _) = answer_at(&conn, 0, Method::Other).map_err(|f| f.see(ERROR_FORM))?;
+    if answer.keeps_connection() && !conn.closed() {
+        return Err(conn.fail(
+            "`Connection: close`, then the close: after a Content-Length it cannot read, a \
+             server cannot tell where a next request would start, and must close (RFC 9112, \
+             section 6.3), saying so (section 9.6)",
+        ));
+    }
+    conn.read_to_close(IO_TIMEOUT)?;
+    let answer = judge(&conn, conn.received())?;
+    judge_close(&answer, true).map_err(|why| conn.fail(why))
 }
 
 /// The check that judges a request read in pieces: a server that answers

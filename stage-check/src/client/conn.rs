@@ -199,9 +199,14 @@ impl Conn {
     /// before it closes (nginx waits up to 5 s), then sees that nothing more
     /// will come, and closes at once. What it does then is still its own.
     pub fn read_to_close(&mut self, within: Duration) -> Result<(), Failure> {
+        self.read_to_close_after(Method::Other, within)
+    }
+
+    /// The same, for the answer to a request of `method`: the answer to
+    /// `HEAD` is whole once its head is, whatever its `Content-Length` says.
+    pub fn read_to_close_after(&mut self, method: Method, within: Duration) -> Result<(), Failure> {
         let started = Instant::now();
-        if let Ok(true) =
-            self.read_while(within, |received| answer_complete(received, Method::Other))
+        if let Ok(true) = self.read_while(within, |received| answer_complete(received, method))
             && !self.closed
         {
             self.finish_sending();
@@ -220,12 +225,52 @@ impl Conn {
     /// closes, for at most `within`. Whether the server closes afterwards is
     /// not asked: for the checks that judge only which answer came.
     pub fn read_answer(&mut self, method: Method, within: Duration) -> Result<(), Failure> {
-        let read = self.read_while(within, |received| answer_complete(received, method));
+        self.read_answer_from(0, method, within)
+    }
+
+    /// The same, for the answer that starts at byte `start` of what was
+    /// received: the answer to a later request on a kept connection.
+    pub fn read_answer_from(
+        &mut self,
+        start: usize,
+        method: Method,
+        within: Duration,
+    ) -> Result<(), Failure> {
+        let whole = |received: &[u8]| answer_complete(received.get(start..).unwrap_or(&[]), method);
+        let read = self.read_while(within, whole);
         let unfinished = format!(
             "the rest of the answer within {} s, or the close that ends it",
             within.as_secs_f32()
         );
-        self.judge_read(read, within, unfinished)
+        // What came before `start` is not this answer.
+        let nothing_yet = self.received.len() <= start;
+        match read {
+            Ok(false) if nothing_yet && start > 0 => Err(self.fail(format!(
+                "an answer to the next request within {} s; the server sent nothing more",
+                within.as_secs_f32()
+            ))),
+            Ok(true) if nothing_yet && start > 0 => Err(self
+                .fail("an answer to the next request; the server closed the connection instead")),
+            _ => self.judge_read(read, within, unfinished),
+        }
+    }
+
+    /// Waits `period` for the server to close, and expects no bytes
+    /// meanwhile; returns how long it took, or `None` when it stayed open.
+    pub fn expect_silent_close(&mut self, period: Duration) -> Result<Option<Duration>, Failure> {
+        let before = self.received.len();
+        let started = Instant::now();
+        let read = self.read_while(period, |received| received.len() > before);
+        let took = started.elapsed();
+        match read {
+            Err(error) => Err(self.fail(format!("to read, but: {error}"))),
+            Ok(_) if self.received.len() > before => {
+                let _ = self.read_while(IO_TIMEOUT, |_| false);
+                Err(self.fail("no bytes on an idle connection; the server sent some"))
+            }
+            Ok(true) => Ok(Some(took)),
+            Ok(false) => Ok(None),
+        }
     }
 
     /// The failure, if any, of a read of an answer that took at most

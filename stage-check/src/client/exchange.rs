@@ -11,7 +11,10 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
-use super::{Conn, Failure, IO_TIMEOUT, Method, Response, read_response, shown, status_of};
+use super::{
+    Conn, Failure, IO_TIMEOUT, Method, Response, answer_length, judge_close, read_response, shown,
+    status_of,
+};
 use crate::Target;
 /// The pause between the pieces of a request sent in pieces, so that each
 /// piece is likely a read of its own on the server's side. (It is pacing, not
@@ -37,7 +40,9 @@ pub(crate) fn exchange(addr: SocketAddr, request: &[u8]) -> Result<Conn, Failure
 }
 
 /// Sends a request in `pieces`, `pause` apart, on a new connection, and
-/// reads until the server closes.
+/// reads until the server closes. (A server that keeps the connection
+/// closes once we close our side, after its whole answer: for `HEAD`, once
+/// its head is in.)
 pub(crate) fn exchange_in_pieces(
     addr: SocketAddr,
     pieces: &[&[u8]],
@@ -50,7 +55,11 @@ pub(crate) fn exchange_in_pieces(
         }
         conn.send(piece)?;
     }
-    conn.read_to_close(IO_TIMEOUT)?;
+    let head = pieces
+        .first()
+        .is_some_and(|piece| piece.starts_with(b"HEAD "));
+    let method = if head { Method::Head } else { Method::Other };
+    conn.read_to_close_after(method, IO_TIMEOUT)?;
     Ok(conn)
 }
 
@@ -161,6 +170,96 @@ pub(crate) fn send_in_pieces(
         failure.expected = format!("{}, as when the request comes whole", failure.expected);
         failure
     })
+}
+
+/// The answer `conn` received from byte `start` on (read it first, with
+/// [`Conn::read_answer_from`]), and where it ends: where the answer to the
+/// next request on the connection would start. An answer that the close
+/// ends runs to the end of what came. What cannot be read is [`WELL_FORMED`]'s
+/// to judge.
+pub(crate) fn answer_at(
+    conn: &Conn,
+    start: usize,
+    method: Method,
+) -> Result<(Response, usize), Failure> {
+    let bytes = conn.received().get(start..).unwrap_or_default();
+    let response = read_response(bytes, method).map_err(|why| conn.fail(why).see(WELL_FORMED))?;
+    let length = answer_length(bytes, method).unwrap_or(bytes.len());
+    Ok((response, start + length))
+}
+
+/// Sends `request` on `conn` after the answer that ended at byte `start`,
+/// and reads its answer, as a client reuses a connection: returns the
+/// answer and where it ends. A server that closes instead fails here: an
+/// answer without `Connection: close` leaves the connection open (RFC 9112,
+/// section 9.6).
+pub(crate) fn next_exchange(
+    conn: &mut Conn,
+    start: usize,
+    request: &[u8],
+    method: Method,
+) -> Result<(Response, usize), Failure> {
+    // Leniently: a server that closed makes the write fail, and the read
+    // below then says what happened.
+    conn.send_lenient(request);
+    next_answer(conn, start, method)
+}
+
+/// Reads the answer that starts at byte `start` (see [`next_exchange`]),
+/// for a request already sent.
+pub(crate) fn next_answer(
+    conn: &mut Conn,
+    start: usize,
+    method: Method,
+) -> Result<(Response, usize), Failure> {
+    conn.read_answer_from(start, method, IO_TIMEOUT)
+        .map_err(|mut failure| {
+            if conn.closed() {
+                failure.expected += " (an answer without `Connection: close` leaves the \
+                                      connection open for the next request: RFC 9112, section 9.6)";
+                // A server that closes without saying so fails the check of
+                // the answer's form first.
+                failure = failure.or_see(WELL_FORMED);
+            }
+            failure
+        })?;
+    answer_at(conn, start, method)
+}
+
+/// How the server left a connection after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Left {
+    /// It closed it, having said `Connection: close`.
+    Closed,
+    /// It keeps it open for the next request, as its answer says.
+    Open,
+}
+
+/// Holds the server to what `answer`, which ended at byte `end` of what
+/// `conn` received, says of the connection. If the server closed, or said
+/// it would (`Connection: close`, or an HTTP/1.0 answer without
+/// `keep-alive`), we wait for the close: it must have said `close`, and
+/// nothing may come after the answer, since a server that says `close`
+/// reads no further request (RFC 9112, section 9.6). Otherwise the
+/// connection is open, which only the next request's answer can prove: the
+/// caller sends one ([`next_exchange`]).
+pub(crate) fn connection_after(
+    conn: &mut Conn,
+    answer: &Response,
+    end: usize,
+) -> Result<Left, Failure> {
+    if !conn.closed() && answer.keeps_connection() {
+        return Ok(Left::Open);
+    }
+    conn.read_to_close(IO_TIMEOUT)?;
+    judge_close(answer, true).map_err(|why| conn.fail(why).see(WELL_FORMED))?;
+    if conn.received().len() > end {
+        return Err(conn.fail(
+            "nothing after the answer that said `Connection: close`: a server that says it \
+             closes reads no further request (RFC 9112, section 9.6)",
+        ));
+    }
+    Ok(Left::Closed)
 }
 
 /// Runs `client` against `addr` on `count` threads at once, and collects

@@ -14,6 +14,8 @@ pub enum Method {
 /// A response, as read from what the server sent on one connection.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The minor version of its status line: 1 for `HTTP/1.1`, 0 for `HTTP/1.0`.
+    pub minor_version: u8,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     /// The body, framed by `Content-Length`, by chunks, or by the close.
@@ -29,6 +31,25 @@ impl Response {
             .iter()
             .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
+    }
+
+    /// Whether its `Connection` header lists the option `name` (such as
+    /// `close`), in any case, anywhere in the list: `keep-alive, Close`
+    /// lists `close` (RFC 9110, section 7.6.1).
+    pub fn connection_has(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(header, _)| header.eq_ignore_ascii_case("Connection"))
+            .flat_map(|(_, value)| value.split(','))
+            .any(|option| option.trim().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the server says it keeps the connection open after this
+    /// answer (RFC 9112, section 9.3): not when it says `close`; on
+    /// HTTP/1.1, unless it does; on HTTP/1.0, only when it says `keep-alive`.
+    pub fn keeps_connection(&self) -> bool {
+        !self.connection_has("close")
+            && (self.minor_version >= 1 || self.connection_has("keep-alive"))
     }
 
     /// Whether its body is sent in chunks: its last transfer coding is
@@ -50,6 +71,17 @@ pub fn answer_complete(bytes: &[u8], method: Method) -> bool {
             || response.header("Content-Length").is_some()
             || response.chunked()
     })
+}
+
+/// How many bytes the whole final answer at the start of `bytes` takes
+/// (its interim answers included), once it is whole by its own framing:
+/// where the answer to the next request on the connection starts.
+pub fn answer_length(bytes: &[u8], method: Method) -> Option<usize> {
+    if !answer_complete(bytes, method) {
+        return None;
+    }
+    let response = read_response(bytes, method).ok()?;
+    Some(bytes.len() - response.rest.len())
 }
 
 /// Reads `bytes` as the final response to one request, leniently: interim
@@ -74,7 +106,7 @@ pub fn read_response(bytes: &[u8], method: Method) -> Result<Response, String> {
         let head = String::from_utf8_lossy(&bytes[..head_end]);
         let mut lines = head.split("\r\n");
         let status_line = lines.next().unwrap_or_default();
-        let status = parse_status_line(status_line)
+        let (minor_version, status) = parse_status_line(status_line)
             .ok_or_else(|| format!("a status line like `HTTP/1.1 200 OK`, not {status_line:?}"))?;
         let after = &bytes[head_end + 4..];
         // An interim answer, such as `100 Continue`: the final one follows.
@@ -93,12 +125,14 @@ pub fn read_response(bytes: &[u8], method: Method) -> Result<Response, String> {
             headers.push((name.to_string(), value.trim().to_string()));
         }
         let mut response = Response {
+            minor_version,
             status,
             headers,
             body: Vec::new(),
             rest: Vec::new(),
         };
-        if method == Method::Head {
+        if method == Method::Head || matches!(status, 204 | 304) {
+            // No body, whatever the head says (RFC 9112, section 6.3).
             response.rest = after.to_vec();
         } else if response.chunked() {
             let (body, rest) = dechunk(after).ok_or("a chunked body whose chunks add up")?;
@@ -148,16 +182,17 @@ fn dechunk(mut bytes: &[u8]) -> Option<(Vec<u8>, &[u8])> {
     }
 }
 
-/// Judges the form of `bytes`, all that the server sent on one connection
-/// before it closed: exactly one response, by the rules every HTTP/1.1
-/// server must follow. Returns the response, and notes on what HTTP
-/// recommends and the response does not do; or what is wrong.
+/// Judges the form of `bytes`, all that the server sent in answer to one
+/// request: exactly one response, by the rules every HTTP/1.1 server must
+/// follow. Returns the response, and notes on what HTTP recommends and the
+/// response does not do; or what is wrong.
 ///
 /// The rules: a status line `HTTP/1.x NNN reason` (RFC 9112, section 4);
 /// header lines `Name: value`, and an empty line that ends the head
 /// (section 2.1); a body framed by `Content-Length` or chunks, or else by the
-/// close (section 6.3), with nothing after it; `Connection: close`, since the
-/// server closes after one response (section 9.6).
+/// close (section 6.3), with nothing after it. Whether the server then
+/// closes, or keeps the connection, as the answer says is
+/// [`judge_close`]'s question: it takes more than the bytes.
 pub fn judge_form(bytes: &[u8], method: Method) -> Result<(Response, Vec<String>), String> {
     let head_only = method == Method::Head;
     let response = read_response(bytes, method)?;
@@ -182,18 +217,6 @@ pub fn judge_form(bytes: &[u8], method: Method) -> Result<(Response, Vec<String>
             response.rest.len()
         ));
     }
-    let closes = response.header("Connection").is_some_and(|value| {
-        value
-            .split(',')
-            .any(|option| option.trim().eq_ignore_ascii_case("close"))
-    });
-    if !closes {
-        return Err(
-            "`Connection: close`: HTTP/1.1 requires it of a server that closes \
-                    after one response (RFC 9112, section 9.6)"
-                .into(),
-        );
-    }
     if !framed && !head_only {
         notes.push(
             "no Content-Length: the body ends with the close, which HTTP allows; with it, a \
@@ -211,6 +234,25 @@ pub fn judge_form(bytes: &[u8], method: Method) -> Result<(Response, Vec<String>
     Ok((response, notes))
 }
 
+/// Judges what `response` says of the connection against what the server
+/// did: `closed` when it closed after the answer. A server that closes must
+/// say `Connection: close` (RFC 9112, section 9.6: one that does not keep
+/// connections sends it in every answer); one that keeps the connection
+/// says nothing, on HTTP/1.1, or `keep-alive`, on HTTP/1.0 (section 9.3).
+/// (That a server which said `close` does close, and that one which did
+/// not still answers the next request, takes a connection to prove: see
+/// the checks.)
+pub fn judge_close(response: &Response, closed: bool) -> Result<(), String> {
+    if closed && response.keeps_connection() {
+        return Err(
+            "`Connection: close`: the server closed the connection after this answer, and \
+             HTTP/1.1 requires a server that closes to say so (RFC 9112, section 9.6)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// Where `pattern` first occurs in `bytes`.
 fn find(bytes: &[u8], pattern: &[u8]) -> Option<usize> {
     bytes.windows(pattern.len()).position(|w| w == pattern)
@@ -220,12 +262,14 @@ fn find(bytes: &[u8], pattern: &[u8]) -> Option<usize> {
 /// well-formed status line.
 pub fn status_of(bytes: &[u8]) -> Option<u16> {
     let line_end = find(bytes, b"\r\n")?;
-    parse_status_line(std::str::from_utf8(&bytes[..line_end]).ok()?)
+    let (_, status) = parse_status_line(std::str::from_utf8(&bytes[..line_end]).ok()?)?;
+    Some(status)
 }
 
-/// The status code of a line like `HTTP/1.1 200 OK`. (The reason phrase may
-/// be empty, but the space before it is there: RFC 9112, section 4.)
-fn parse_status_line(line: &str) -> Option<u16> {
+/// The minor version and the status code of a line like `HTTP/1.1 200 OK`.
+/// (The reason phrase may be empty, but the space before it is there:
+/// RFC 9112, section 4.)
+fn parse_status_line(line: &str) -> Option<(u8, u16)> {
     let rest = line.strip_prefix("HTTP/1.")?;
     let mut parts = rest.splitn(3, ' ');
     let minor = parts.next()?;
@@ -235,7 +279,10 @@ fn parse_status_line(line: &str) -> Option<u16> {
         && minor.as_bytes()[0].is_ascii_digit()
         && code.len() == 3
         && code.bytes().all(|b| b.is_ascii_digit());
-    well_formed.then(|| code.parse().ok()).flatten()
+    let minor = minor.as_bytes().first().map(|digit| digit - b'0');
+    well_formed
+        .then(|| Some((minor?, code.parse().ok()?)))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -314,15 +361,28 @@ mod tests {
             "no body",
         );
         wrong(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-            Method::Other,
-            "Connection: close",
-        );
-        wrong(
             b"HTTP/1.1 200 OK\r\nBroken\r\n\r\n",
             Method::Other,
             "Name: value",
         );
+    }
+
+    #[test]
+    fn a_server_that_closes_says_so_and_one_that_keeps_need_not() {
+        let read = |bytes: &[u8]| read_response(bytes, Method::Other).unwrap();
+        let plain = read(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assert!(plain.keeps_connection());
+        assert!(judge_close(&plain, false).is_ok());
+        let error = judge_close(&plain, true).unwrap_err();
+        assert!(error.contains("Connection: close"), "{error}");
+        // `close` in any case, anywhere in the list.
+        let listed = read(b"HTTP/1.1 200 OK\r\nConnection: keep-alive, CLOSE\r\n\r\n");
+        assert!(!listed.keeps_connection() && judge_close(&listed, true).is_ok());
+        // HTTP/1.0 closes unless it says keep-alive.
+        let old = read(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assert!(!old.keeps_connection() && judge_close(&old, true).is_ok());
+        let kept = read(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n");
+        assert!(kept.keeps_connection());
     }
 
     #[test]

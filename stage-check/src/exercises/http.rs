@@ -1,13 +1,18 @@
-//! The exercises of the HTTP stages (parts 5 to 8).
+//! The exercises of the HTTP stages (parts 5 to 9).
 
 use std::net::SocketAddr;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::{EXERCISE_RULE, Exercise};
+use crate::checks::part9::MAX_REQUESTS;
 use crate::checks::{CURL_REQUEST, PAGE};
 use crate::client::{
-    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, WAIT_FOR_REST, at_once, exchange, exchange_in_pieces,
-    expect_body, expect_refusal, response, response_to_head, send_in_pieces,
+    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, WAIT_FOR_REST, at_once, connection_after,
+    exchange, exchange_in_pieces, expect_body, expect_refusal, next_answer, next_exchange,
+    response, response_to_head, send_in_pieces,
 };
+use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
 use crate::{Check, Needs, Rule, Target};
 
 pub const EXERCISES: &[Exercise] = &[
@@ -172,6 +177,38 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "Return Result<String, BadRequest> from the handler, use ? on each step, and give the framework impl IntoResponse for Result (book: Part 8, exercise 2).",
             needs: Needs::Nothing,
             run: sum_or_bad_request,
+        }],
+    },
+    Exercise {
+        name: "keep_alive_header",
+        stage: "part9-keep-alive",
+        task: "every answer on a connection the server keeps says Keep-Alive: timeout=T, max=M",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "keep_alive_header_counts_down",
+            proves: "on one connection, answer n of the 1,000 it carries says `Keep-Alive: timeout=T, max=1000-n` (T the keep-alive timeout), and the 1,000th `Connection: close` and no Keep-Alive; an HTTP/1.0 request with `Connection: keep-alive` gets `max=999`",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 9,
+            hint: "In send_response, when the connection stays open, add `Keep-Alive: timeout={the keep-alive timeout in seconds}, max={max_requests - requests}`; the answer that closes says nothing of a future (book: Part 9, exercise 1).",
+            needs: Needs::KeepAliveTimeout,
+            run: keep_alive_header_counts_down,
+        }],
+    },
+    Exercise {
+        name: "max_connection_age",
+        stage: "part9-keep-alive",
+        task: "--max-connection-age SECONDS: the first answer after a connection has been open that long says Connection: close, and the server closes",
+        server_args: &["--max-connection-age", "1"],
+        changes: &[],
+        checks: &[Check {
+            name: "connection_closed_at_max_age",
+            proves: "with --max-connection-age 1, requests a quarter second apart on one connection are kept until it is 1 s old; the first answer after that (by 2 s at the latest) says `Connection: close`, and the server closes; a new connection is kept again",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 9,
+            hint: "Note the Instant each session starts; in send_response, once its elapsed() has reached the age, close after the answer as --max-requests does (book: Part 9, exercise 2).",
+            needs: Needs::Nothing,
+            run: connection_closed_at_max_age,
         }],
     },
 ];
@@ -394,4 +431,130 @@ fn sum_or_bad_request(target: &Target) -> Result<(), Failure> {
     }
     let conn = ask(target, "POST", "/sum", b"1\n\xff\n")?;
     response(&conn, 400).map(drop)
+}
+
+fn keep_alive_header_counts_down(target: &Target) -> Result<(), Failure> {
+    let Some(timeout) = target.keep_alive_timeout else {
+        return Err(Failure::new("the server's keep-alive timeout"));
+    };
+    let timeout = timeout.as_secs();
+    let mut conn = Conn::open(target.addr)?;
+    let mut end = 0;
+    for n in 1..=MAX_REQUESTS {
+        let (answer, next) = next_exchange(&mut conn, end, CURL_REQUEST, Method::Other)?;
+        end = next;
+        let said = answer.header("Keep-Alive");
+        if n < MAX_REQUESTS {
+            let max = MAX_REQUESTS - n;
+            if said.and_then(keep_alive_params) != Some((timeout, max)) {
+                return Err(conn.fail(format!(
+                    "`Keep-Alive: timeout={timeout}, max={max}` on answer {n} of the \
+                     {MAX_REQUESTS} a connection carries (--keep-alive-timeout {timeout}, \
+                     --max-requests {MAX_REQUESTS})"
+                )));
+            }
+        } else {
+            if said.is_some() || answer.keeps_connection() {
+                return Err(conn.fail(format!(
+                    "`Connection: close` and no `Keep-Alive` on answer {n}, the last that \
+                     --max-requests allows: a connection about to close has no timeout"
+                )));
+            }
+            connection_after(&mut conn, &answer, end)?;
+        }
+    }
+    // HTTP/1.0 keeps a connection only when asked to: then it is told too.
+    let mut conn = Conn::open(target.addr)?;
+    conn.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")?;
+    let (answer, _) = next_answer(&mut conn, 0, Method::Other)?;
+    let max = MAX_REQUESTS - 1;
+    if answer.header("Keep-Alive").and_then(keep_alive_params) != Some((timeout, max)) {
+        return Err(conn.fail(format!(
+            "`Keep-Alive: timeout={timeout}, max={max}` on the answer to an HTTP/1.0 request \
+             with `Connection: keep-alive`, which the server keeps"
+        )));
+    }
+    Ok(())
+}
+
+/// The `timeout` and `max` of a `Keep-Alive` value such as
+/// `timeout=4, max=2` (in any order and case), when it has both.
+fn keep_alive_params(value: &str) -> Option<(u64, usize)> {
+    let (mut timeout, mut max) = (None, None);
+    for param in value.split(',') {
+        let Some((name, number)) = param.split_once('=') else {
+            continue;
+        };
+        let number = number.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "timeout" => timeout = number.parse().ok(),
+            "max" => max = number.parse().ok(),
+            _ => {}
+        }
+    }
+    timeout.zip(max)
+}
+
+/// The age `max_connection_age`'s server is started with
+/// (`--max-connection-age 1`).
+const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// How far apart the requests on the aging connection are sent: often
+/// enough that the connection is never idle for long beside any keep-alive
+/// timeout, so that only its age can close it. No pause waits for the
+/// server's timer either: whether the age has passed is read off our own
+/// clock, with a second's margin.
+const PACE: Duration = Duration::from_millis(250);
+
+// The tests' keep-alive timeout (2 s) is at least four times the longest a
+// check lets a kept connection sit idle: this pause too.
+const _: () = assert!(4 * PACE.as_millis() <= TEST_KEEP_ALIVE_TIMEOUT.as_millis());
+
+/// How old the connection may be, by our clock, when a request is sent that
+/// must get `Connection: close`: the age, and a second for the server's
+/// clock, which starts when it accepts, to lag ours.
+const CLOSED_BY: Duration = Duration::from_secs(2);
+
+fn connection_closed_at_max_age(target: &Target) -> Result<(), Failure> {
+    let opened = Instant::now();
+    let mut conn = Conn::open(target.addr)?;
+    let mut end = 0;
+    loop {
+        let sent_at = opened.elapsed();
+        let (answer, next) = next_exchange(&mut conn, end, CURL_REQUEST, Method::Other)?;
+        end = next;
+        if !answer.keeps_connection() {
+            // The server's clock for this connection started after ours,
+            // so a correct server cannot say `close` sooner than this.
+            let age = opened.elapsed();
+            if age < MAX_AGE {
+                return Err(conn.fail(format!(
+                    "the connection kept until it is 1 s old (--max-connection-age 1); \
+                     the server closed it after {:.1} s",
+                    age.as_secs_f32()
+                )));
+            }
+            connection_after(&mut conn, &answer, end)?;
+            break;
+        }
+        if sent_at >= CLOSED_BY {
+            return Err(conn.fail(format!(
+                "`Connection: close` on the first answer after the connection is 1 s old \
+                 (--max-connection-age 1); a request sent {:.1} s after it opened was kept",
+                sent_at.as_secs_f32()
+            )));
+        }
+        thread::sleep(PACE);
+    }
+    // The age is each connection's own, counted from when it opened, not
+    // the server's: a new connection is kept again.
+    let mut conn = Conn::open(target.addr)?;
+    let (answer, _) = next_exchange(&mut conn, 0, CURL_REQUEST, Method::Other)?;
+    if !answer.keeps_connection() {
+        return Err(conn.fail(
+            "a new connection kept after its first answer: the age counts from when each \
+             connection opened, not from when the server started",
+        ));
+    }
+    Ok(())
 }

@@ -57,7 +57,7 @@ pub fn trial(program: &'static str, stage: Stage) -> Option<Trial> {
     Some(trial_needing(
         "program::page_loads_in_chromium",
         missing,
-        move || page_loads_in_chromium(program, stage.page, &chromium.unwrap_or_default()),
+        move || page_loads_in_chromium(program, stage, &chromium.unwrap_or_default()),
     ))
 }
 
@@ -77,7 +77,8 @@ fn chromium() -> Option<String> {
 }
 
 /// Loads the stage's page in Chromium, then reads the stage's log.
-fn page_loads_in_chromium(program: &str, page_path: &str, chromium: &str) -> Result<(), Failed> {
+fn page_loads_in_chromium(program: &str, stage: Stage, chromium: &str) -> Result<(), Failed> {
+    let page_path = stage.page;
     let mut command = Command::new(program);
     // The spare connection is answered `408` after the read timeout, if the
     // browser is still open by then.
@@ -124,7 +125,7 @@ fn page_loads_in_chromium(program: &str, page_path: &str, chromium: &str) -> Res
         })?;
         connections.push(lines);
     }
-    judge(&connections, page_path).map_err(|why| {
+    judge(&connections, stage).map_err(|why| {
         let shown: Vec<String> = connections.iter().map(|c| c.join("\n    ")).collect();
         format!(
             "{why}; the log, a connection at a time:\n    {}",
@@ -136,13 +137,16 @@ fn page_loads_in_chromium(program: &str, page_path: &str, chromium: &str) -> Res
 
 /// What the log must show, one list of lines per connection: the page and the
 /// favicon each answered, and no refusal but the `408` of a connection on
-/// which the browser sent nothing.
-fn judge(connections: &[Vec<String>], page_path: &str) -> Result<(), String> {
+/// which the browser sent nothing. A stage that keeps connections (part 9
+/// on) answers both on one connection: the browser reuses the page's for
+/// the favicon.
+fn judge(connections: &[Vec<String>], stage: Stage) -> Result<(), String> {
+    let page_path = stage.page;
+    let asked = |lines: &[String], url: &str| lines.contains(&format!("Received url: b'{url}'"));
     let answered = |url: &str| {
-        let asked = format!("Received url: b'{url}'");
-        connections.iter().any(|lines| {
-            lines.contains(&asked) && lines.iter().any(|l| l.starts_with("Response sent"))
-        })
+        connections
+            .iter()
+            .any(|lines| asked(lines, url) && lines.iter().any(|l| l.starts_with("Response sent")))
     };
     if !answered(page_path) {
         return Err(format!(
@@ -151,6 +155,14 @@ fn judge(connections: &[Vec<String>], page_path: &str) -> Result<(), String> {
     }
     if !answered("/favicon.ico") {
         return Err("/favicon.ico answered: `Response sent.` on its connection".into());
+    }
+    let one_connection = connections
+        .iter()
+        .any(|lines| asked(lines, page_path) && asked(lines, "/favicon.ico"));
+    if stage.persistent && !one_connection {
+        return Err(format!(
+            "the page ({page_path}) and /favicon.ico on one connection, which the stage keeps"
+        ));
     }
     for lines in connections {
         let received = lines.iter().any(|l| l.starts_with("Received "));
@@ -341,6 +353,7 @@ mod tests {
 
     #[test]
     fn a_browsers_visit_is_judged_by_the_log() {
+        let part5 = Stage::from_name("part5").expect("part 5");
         let page = lines(
             "Socket established with 127.0.0.1:1.
              Received b'GET / HTTP/1.1...'
@@ -366,21 +379,39 @@ mod tests {
              Socket with 127.0.0.1:4 closed.",
         );
         let all = [page.clone(), favicon.clone(), spare.clone()];
-        assert_eq!(judge(&all, "/"), Ok(()));
+        assert_eq!(judge(&all, part5), Ok(()));
         assert!(
-            judge(&[page.clone(), spare], "/")
+            judge(&[page.clone(), spare.clone()], part5)
                 .unwrap_err()
                 .contains("favicon")
         );
         assert!(
-            judge(&[favicon.clone(), all[2].clone()], "/")
+            judge(&[favicon.clone(), all[2].clone()], part5)
                 .unwrap_err()
                 .contains("page")
         );
         assert!(
-            judge(&[page, favicon, refused], "/")
+            judge(&[page, favicon, refused], part5)
                 .unwrap_err()
                 .contains("400")
         );
+    }
+
+    #[test]
+    fn a_stage_that_keeps_connections_serves_the_favicon_on_the_pages() {
+        let part9 = Stage::from_name("part9").expect("part 9");
+        let kept = lines(
+            "Socket established with 127.0.0.1:1.
+             Received url: b'/index.html'
+             Response sent (request 1 of this connection).
+             Received url: b'/favicon.ico'
+             Response sent (request 2 of this connection).
+             Socket with 127.0.0.1:1 closed: the client closed it.",
+        );
+        assert_eq!(judge(std::slice::from_ref(&kept), part9), Ok(()));
+        // The same two requests on two connections: each answer closed one.
+        let (page, favicon) = kept.split_at(3);
+        let apart = [page.to_vec(), favicon.to_vec()];
+        assert!(judge(&apart, part9).unwrap_err().contains("one connection"));
     }
 }

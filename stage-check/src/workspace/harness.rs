@@ -22,6 +22,17 @@ use crate::{Kind, Needs, Outcome, Rules, Server, Stage, checks, report, run_chec
 /// head, as nginx and Node do.)
 pub const TEST_READ_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The keep-alive timeout a stage that keeps connections (part 9 on) runs
+/// with in these tests: how long it keeps a connection idle between
+/// requests. Short, so that the idle check waits little; yet four times
+/// the longest a check lets a kept connection sit between an answer and its
+/// next request (none pauses there on purpose: what a busy machine adds);
+/// a second clear of the read timeout, so that a server that confuses the
+/// two timers is seen to; and well inside [`IO_TIMEOUT`], so that a server
+/// that closes an idle connection only by this timer, not when the client
+/// closes its side, still closes within the wait for the close.
+pub const TEST_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// How long a stage may take to let go of every connection once its clients
 /// are gone: its lingering close lasts 2 s at most, five times less.
 const THREADS_END_WITHIN: Duration = Duration::from_secs(10);
@@ -54,6 +65,10 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
                 let mut target = server.target();
                 if stage.kind == Kind::Http {
                     target.read_timeout = Some(TEST_READ_TIMEOUT);
+                }
+                if stage.persistent {
+                    target.keep_alive_timeout = Some(TEST_KEEP_ALIVE_TIMEOUT);
+                    target.persistent = true;
                 }
                 // Each check alone, against a server of its own: none is
                 // "not judged" here, and our stages must pass them all.
@@ -118,6 +133,10 @@ fn start(program: &str, stage: Stage, extra: &[&str]) -> Result<Server, Failed> 
     command.args(["--port", "0"]).args(extra);
     if stage.kind == Kind::Http {
         command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
+    }
+    if stage.persistent {
+        let seconds = TEST_KEEP_ALIVE_TIMEOUT.as_secs().to_string();
+        command.args(["--keep-alive-timeout", &seconds]);
     }
     Server::start(command).map_err(|error| error.to_string().into())
 }
