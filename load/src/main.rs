@@ -53,70 +53,14 @@ mod report;
 
 use measure::{Idle, Load, Quiet};
 
-/// An HTTP stage to measure: its package name and its part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stage {
-    name: &'static str,
-    part: u8,
-}
-
-/// Stages of the workspace that stage-check does not list yet, each with
-/// its part: measured all the same, once built ([`build_unlisted`]). One
-/// that stage-check lists is taken from there.
-const UNLISTED: &[Stage] = &[Stage {
-    name: "part9-keep-alive",
-    part: 9,
-}];
-
 /// The HTTP stages in series order: stage-check's list, so that a stage
-/// added there is measured here too, then those of [`UNLISTED`] it lacks.
-fn stages() -> Vec<Stage> {
-    let mut stages: Vec<Stage> = stage_check::STAGES
+/// added there is measured here too.
+fn stages() -> Vec<&'static stage_check::Stage> {
+    stage_check::STAGES
         .iter()
         .filter(|stage| stage.kind == stage_check::Kind::Http)
-        .map(|stage| Stage {
-            name: stage.name,
-            part: stage.part,
-        })
-        .collect();
-    for stage in UNLISTED {
-        if !stages.iter().any(|listed| listed.name == stage.name) {
-            stages.push(*stage);
-        }
-    }
-    stages.sort_by_key(|stage| stage.part);
-    stages
+        .collect()
 }
-
-/// Builds, in release mode, the stages that stage-check's build leaves out.
-fn build_unlisted(workspace: &Path) -> anyhow::Result<()> {
-    let unlisted = UNLISTED
-        .iter()
-        .filter(|stage| !stage_check::STAGES.iter().any(|s| s.name == stage.name));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(workspace)
-        .args(["build", "--quiet", "--release"]);
-    let mut any = false;
-    for stage in unlisted {
-        command.args(["-p", stage.name]);
-        any = true;
-    }
-    if any
-        && !command
-            .status()
-            .context("cannot run cargo build")?
-            .success()
-    {
-        bail!("cargo build of the stages failed");
-    }
-    Ok(())
-}
-
-/// The part that teaches keep-alive: its stage, and every later one, keeps
-/// a connection open after an answer, and takes `--keep-alive-timeout`.
-const KEEP_ALIVE_PART: u8 = 9;
 
 /// The stage every figure is also compared with: the first HTTP stage.
 const BASELINE: &str = "part5-http-httparse";
@@ -258,7 +202,6 @@ fn run(args: Args) -> anyhow::Result<()> {
         .parent()
         .context("no workspace folder")?;
     let programs = stage_check::tools::build_stages(Profile::Release)?;
-    build_unlisted(workspace)?;
     let mut contenders = Vec::new();
     match nginx(workspace)? {
         Some(server) => contenders.push(Contender {
@@ -269,7 +212,9 @@ fn run(args: Args) -> anyhow::Result<()> {
         None => eprintln!("nginx is not installed (apt-get install nginx-light): no ratios to it"),
     }
     for stage in stages() {
-        let keeps_alive = stage.part >= KEEP_ALIVE_PART;
+        // Part 9 on: the stage keeps connections, and takes
+        // `--keep-alive-timeout`.
+        let keeps_alive = stage.persistent;
         let mut command = Command::new(programs.join(stage.name));
         command.args(["--port", "0", "--quiet", "--read-timeout"]);
         command.arg(READ_TIMEOUT.as_secs().to_string());
@@ -416,18 +361,10 @@ mod tests {
     fn the_baseline_is_the_first_http_stage() {
         assert_eq!(stages().first().map(|stage| stage.name), Some(BASELINE));
         assert!(!stages().iter().any(|stage| stage.name == "part4-tcp-echo"));
-        // Each stage once, in the series' order, the one that teaches
-        // keep-alive among them.
-        let parts: Vec<u8> = stages().iter().map(|stage| stage.part).collect();
-        assert!(parts.windows(2).all(|pair| pair[0] <= pair[1]));
-        let names: Vec<&str> = stages().iter().map(|stage| stage.name).collect();
-        assert!(
-            names
-                .iter()
-                .enumerate()
-                .all(|(i, n)| !names[..i].contains(n))
-        );
-        assert!(parts.contains(&KEEP_ALIVE_PART));
+        // Both ways of serving a connection are measured: closing it after
+        // one answer (up to part 8), and keeping it (part 9 on).
+        assert!(stages().iter().any(|stage| !stage.persistent));
+        assert!(stages().iter().any(|stage| stage.persistent));
     }
 
     #[test]
