@@ -24,15 +24,13 @@ use clap::Parser;
 
 use super::{Head, MAX_BODY, MAX_HEAD, PAGE, Refusal, SESSION_LIMIT};
 
-/// The command line of a part 9 server.
+/// The command line of a part 9 server: the earlier one's, and two more.
 #[derive(Parser)]
 pub struct Options {
-    /// The port to listen on, on 127.0.0.1.
-    #[arg(long, default_value_t = 5000)]
-    pub port: u16,
-    /// Answer 408 to a request that stalls this long.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    pub read_timeout: u64,
+    /// `--port` and `--read-timeout`, as before (`flatten` takes in the
+    /// options of another struct).
+    #[command(flatten)]
+    pub earlier: super::Options,
     /// Close a connection idle this long after an answer.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub keep_alive_timeout: u64,
@@ -126,9 +124,9 @@ pub fn after_answer(said: Connection) -> Connection {
 /// stopped.
 pub fn serve(steps: Steps) -> io::Result<()> {
     let options = Options::parse();
-    let listener = TcpListener::bind(("127.0.0.1", options.port))?;
+    let listener = TcpListener::bind(("127.0.0.1", options.earlier.port))?;
     let limits = Limits {
-        read_timeout: Duration::from_secs(options.read_timeout.max(1)),
+        read_timeout: Duration::from_secs(options.earlier.read_timeout.max(1)),
         keep_alive_timeout: Duration::from_secs(options.keep_alive_timeout.max(1)),
         max_requests: options.max_requests.max(1),
     };
