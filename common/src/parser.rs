@@ -57,7 +57,7 @@ pub enum ParseError {
     HeadTooLarge,
     /// `Content-Length` is over [`MAX_BODY_BYTES`]: `413`.
     BodyTooLarge,
-    /// `Transfer-Encoding` (such as chunked), which no stage reads: `501`.
+    /// `Transfer-Encoding: chunked`, which no stage reads: `501`.
     TransferEncodingNotImplemented,
 }
 
