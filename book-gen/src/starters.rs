@@ -150,14 +150,21 @@ fn ci_job(template: &str, stage: &str) -> Result<String> {
 
 /// What stage-check needs to be told to check `stage` whole: the read
 /// timeout to start an HTTP server with, so that the timeout check runs
-/// too, and quickly.
+/// too, and quickly; and for a stage that keeps connections, its
+/// keep-alive timeout, for the check of the idle connection.
 fn check_options(stage: &str) -> Result<String> {
     let info = stage_check::Stage::from_name(stage).context("no such stage")?;
+    let harness = |timeout: std::time::Duration| timeout.as_secs();
     Ok(match info.kind {
+        stage_check::Kind::Http if info.persistent => format!(
+            "--read-timeout {} --keep-alive-timeout {}",
+            harness(stage_check::harness::TEST_READ_TIMEOUT),
+            harness(stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT)
+        ),
         stage_check::Kind::Http => {
             format!(
                 "--read-timeout {}",
-                stage_check::harness::TEST_READ_TIMEOUT.as_secs()
+                harness(stage_check::harness::TEST_READ_TIMEOUT)
             )
         }
         stage_check::Kind::Echo => String::new(),

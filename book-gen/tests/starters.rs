@@ -87,6 +87,15 @@ const LESSONS: &[(&str, &[&str])] = &[
             "media_types",
         ],
     ),
+    (
+        "part9-keep-alive",
+        &[
+            "two_requests_one_connection",
+            "pipelined_in_order",
+            "body_drained_before_next",
+            "idle_closed_silently",
+        ],
+    ),
 ];
 
 /// The right to run cargo: one build at a time, so that the binary a build
