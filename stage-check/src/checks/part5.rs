@@ -88,6 +88,14 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(log) = &target.log else {
         return Err(Failure::new("the server's log"));
     };
+    // A log line names no connection, so lines of the checks before this
+    // one, still being logged as their connections end, would fall among
+    // ours: first wait, within a deadline, for every connection opened so
+    // far to be logged closed. (A server that logs neither is at once.)
+    let _ = log.wait_for(IO_TIMEOUT, |lines| {
+        let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+        (count("Socket established with") <= count("Socket with ")).then_some(())
+    });
     // Only the log is judged here: the response has checks of its own.
     let conn = exchange(target.addr, CURL_REQUEST)?;
     let Some(me) = conn.local_addr() else {
