@@ -26,7 +26,7 @@ use super::{Head, MAX_BODY, MAX_HEAD, PAGE, Refusal, SESSION_LIMIT};
 
 /// The command line of a part 9 server: the earlier one's, and two more.
 #[derive(Parser)]
-pub struct Options {
+pub struct KeepAliveOptions {
     /// `--port` and `--read-timeout`, as before (`flatten` takes in the
     /// options of another struct).
     #[command(flatten)]
@@ -123,7 +123,7 @@ pub fn after_answer(said: Connection) -> Connection {
 /// Serves part 8's application with `steps`, a thread per client, until
 /// stopped.
 pub fn serve(steps: Steps) -> io::Result<()> {
-    let options = Options::parse();
+    let options = KeepAliveOptions::parse();
     let listener = TcpListener::bind(("127.0.0.1", options.earlier.port))?;
     let limits = Limits {
         read_timeout: Duration::from_secs(options.earlier.read_timeout.max(1)),
