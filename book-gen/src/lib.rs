@@ -253,10 +253,7 @@ const TRY_IT: &[TryIt] = &[
     TryIt {
         stage: "part9-keep-alive",
         name: "close",
-        client: Client::CurlPaths(
-            &["/index.html", "/index.html"],
-            &["-i", "-H", "Connection: close"],
-        ),
+        client: Client::CurlPath("/index.html", &["-i", "-H", "Connection: close"]),
     },
     TryIt {
         stage: "part9-keep-alive",
