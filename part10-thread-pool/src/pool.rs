@@ -45,6 +45,10 @@ impl<T> Queue<T> {
     /// `item` comes back in the `Err`, for the caller to deal with. It
     /// never waits: the thread that accepts must go on accepting.
     pub fn push(&self, item: T) -> Result<(), T> {
+        // STARTER part10-thread-pool, left to the learner: "Take the lock
+        // (`self.lock()`); when the queue is closed or holds `capacity`
+        // items, hand `item` back in an `Err`; else push it at the back and
+        // wake one sleeping worker (`notify_one`)."
         let mut waiting = self.lock();
         if waiting.closed || waiting.items.len() >= self.capacity {
             return Err(item);
@@ -53,11 +57,16 @@ impl<T> Queue<T> {
         // One item, one worker to wake.
         self.ready.notify_one();
         Ok(())
+        // STARTER end
     }
 
     /// Takes the item at the front, waiting for one if there is none.
     /// `None` once the queue is closed and empty: the worker's cue to stop.
     pub fn pop(&self) -> Option<T> {
+        // STARTER part10-thread-pool, left to the learner: "Take the lock,
+        // then loop: an item at the front is returned; a closed queue
+        // returns `None`; else `self.ready.wait(guard)` sleeps without the
+        // lock, and gives it back on waking."
         let mut waiting = self.lock();
         loop {
             if let Some(item) = waiting.items.pop_front() {
@@ -74,6 +83,7 @@ impl<T> Queue<T> {
                 .wait(waiting)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+        // STARTER end
     }
 
     /// How many items wait.
