@@ -18,16 +18,27 @@ use stage_check::{Check, Kind, Outcome, Server, Stage, conn, run_check, server};
 pub const READ_TIMEOUT: Duration = stage_check::harness::TEST_READ_TIMEOUT;
 
 /// The keep-alive timeout a stage that keeps connections (part 9 on) runs
-/// with here: the tests' own, as for the read timeout.
+/// with here: the tests' own, as for the read timeout, unless an exercise
+/// starts its server with one of its own.
 pub const KEEP_ALIVE_TIMEOUT: Duration = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT;
+
+/// The option that gives a server its keep-alive timeout.
+const KEEP_ALIVE_OPTION: &str = "--keep-alive-timeout";
 
 /// The longest one cargo command may take (the first one compiles the
 /// dependencies).
 pub const CARGO_DEADLINE: Duration = Duration::from_secs(600);
 
+/// A server [`start`] started, and the keep-alive timeout it runs with,
+/// which the checks are told.
+pub struct Started {
+    server: Server,
+    keep_alive: Duration,
+}
+
 /// Runs `checks` against a solved stage's `server`: what is wrong, if
 /// anything, with what each failure showed and what the server said.
-pub fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec<String> {
+pub fn all_pass(checks: &[&'static Check], server: &Started, stage: Stage) -> Vec<String> {
     let mut problems = Vec::new();
     for &check in checks {
         match checked(check, server, stage) {
@@ -39,7 +50,9 @@ pub fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec
                     "{} fails on the solution:\n{}{}",
                     check.name,
                     failure.report(check.hint),
-                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
+                    stage_check::report::server_said(
+                        &server.server.stderr().tail(server::SHOWN_LINES)
+                    ),
                 ))
             }
         }
@@ -47,28 +60,42 @@ pub fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec
     problems
 }
 
-/// Starts `binary` on a free port, as stage-check's harness starts our stages.
-pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
+/// Starts `binary` on a free port, as stage-check's harness starts our
+/// stages, with `extra` arguments: an exercise's, whose own keep-alive
+/// timeout, if it gives one, takes the place of the tests' (a server
+/// refuses the option twice).
+pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Started, Failed> {
     let mut command = Command::new(binary);
     command.args(["--port", "0"]).args(extra);
     if stage.kind == Kind::Http {
         command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
     }
-    if stage.persistent {
+    let given = extra
+        .windows(2)
+        .find(|pair| pair[0] == KEEP_ALIVE_OPTION)
+        .map(|pair| pair[1].parse().map(Duration::from_secs))
+        .transpose()
+        .map_err(|error| format!("{KEEP_ALIVE_OPTION} in {extra:?}: {error}"))?;
+    if stage.persistent && given.is_none() {
         let seconds = KEEP_ALIVE_TIMEOUT.as_secs().to_string();
-        command.args(["--keep-alive-timeout", &seconds]);
+        command.args([KEEP_ALIVE_OPTION, &seconds]);
     }
-    Server::start(command).map_err(|error| format!("{}: {error}", binary.display()).into())
+    let server =
+        Server::start(command).map_err(|error| format!("{}: {error}", binary.display()))?;
+    Ok(Started {
+        server,
+        keep_alive: given.unwrap_or(KEEP_ALIVE_TIMEOUT),
+    })
 }
 
 /// Runs `check` against `server`.
-pub fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
-    let mut target = server.target();
+pub fn checked(check: &Check, server: &Started, stage: Stage) -> Outcome {
+    let mut target = server.server.target();
     if stage.kind == Kind::Http {
         target.read_timeout = Some(READ_TIMEOUT);
     }
     if stage.persistent {
-        target.keep_alive_timeout = Some(KEEP_ALIVE_TIMEOUT);
+        target.keep_alive_timeout = Some(server.keep_alive);
         target.persistent = true;
     }
     run_check(check, &target).0

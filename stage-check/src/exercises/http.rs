@@ -1,4 +1,4 @@
-//! The exercises of the HTTP stages (parts 5 to 9).
+//! The exercises of the HTTP stages (parts 5 to 10).
 
 use std::net::SocketAddr;
 use std::thread;
@@ -8,11 +8,12 @@ use super::{EXERCISE_RULE, Exercise};
 use crate::checks::part9::MAX_REQUESTS;
 use crate::checks::{CURL_REQUEST, PAGE};
 use crate::client::{
-    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, WAIT_FOR_REST, at_once, connection_after,
-    exchange, exchange_in_pieces, expect_body, expect_refusal, next_answer, next_exchange,
-    response, response_to_head, send_in_pieces,
+    BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, Response, WAIT_FOR_REST, answer_at, at_once,
+    connection_after, exchange, exchange_in_pieces, expect_body, expect_refusal, next_answer,
+    next_exchange, response, response_to_head, send_in_pieces,
 };
-use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
+use crate::harness::{TEST_KEEP_ALIVE_TIMEOUT, TEST_READ_TIMEOUT};
+use crate::wait::poll_until;
 use crate::{Check, Needs, Rule, Target};
 
 pub const EXERCISES: &[Exercise] = &[
@@ -209,6 +210,38 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "Note the Instant each session starts; in send_response, once its elapsed() has reached the age, close after the answer as --max-requests does (book: Part 9, exercise 2).",
             needs: Needs::Nothing,
             run: connection_closed_at_max_age,
+        }],
+    },
+    Exercise {
+        name: "server_status",
+        stage: "part10-thread-pool",
+        task: "GET /server-status answers, as text/plain, the pool's workers, how many are busy, and how many connections are queued",
+        server_args: &["--workers", "3"],
+        changes: &[],
+        checks: &[Check {
+            name: "server_status_counts_the_pool",
+            proves: "with --workers 3 and one kept connection idle, GET /server-status on another says `workers: 3`, `busy: 2` and `queued: 0`, as text/plain; once the idle one is closed, `busy: 1` within 1 s",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 10,
+            hint: "In send_response, before the application is called, answer GET /server-status yourself from self.pool: the workers (which the pool must be told of), busy(), queue.len() (book: Part 10, exercise 1).",
+            needs: Needs::Nothing,
+            run: server_status_counts_the_pool,
+        }],
+    },
+    Exercise {
+        name: "one_close_per_waiting_client",
+        stage: "part10-thread-pool",
+        task: "a client that waits for a worker costs one kept connection its close, not every one whose worker looks up at that moment",
+        server_args: &["--workers", "2", "--keep-alive-timeout", "10"],
+        changes: &[],
+        checks: &[Check {
+            name: "one_connection_let_go_per_client",
+            proves: "with --workers 2 and two kept connections, one waiting client gets one of them closed and the other kept: two idle ones, by their workers' look-ups; two with requests under way, by their answers' `Connection: close`",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 10,
+            hint: "Count the queued clients that no worker is coming for, in the pool: the accepting thread adds one per client queued, a worker on its way to the queue takes one off; a worker claims a client (fetch_update, only while the count is above 0) before it closes for it (book: Part 10, exercise 2).",
+            needs: Needs::Nothing,
+            run: one_connection_let_go_per_client,
         }],
     },
 ];
@@ -557,4 +590,283 @@ fn connection_closed_at_max_age(target: &Target) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// A request for the page, which part 8 on serves at `/index.html`.
+const PAGE_REQUEST: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// The workers `server_status`'s server is started with (`--workers 3`).
+const STATUS_WORKERS: u64 = 3;
+
+/// How often the status page is asked again while a count is awaited.
+const STATUS_POLL: Duration = Duration::from_millis(50);
+
+/// How long a worker may take to be counted free once its client has
+/// closed the connection: the server reads the close at once. Half the
+/// tests' keep-alive timeout, so that a server that frees the worker only
+/// when that timer fires fails every time, not by a coin toss.
+const FREED_WITHIN: Duration = Duration::from_secs(1);
+const _: () = assert!(2 * FREED_WITHIN.as_millis() <= TEST_KEEP_ALIVE_TIMEOUT.as_millis());
+
+/// The three counts of the status page.
+#[derive(Debug, PartialEq, Eq)]
+struct PoolStatus {
+    workers: u64,
+    busy: u64,
+    queued: u64,
+}
+
+/// Asks for `GET /server-status` on a connection of its own, and reads the
+/// counts of its three lines, `workers: W`, `busy: B` and `queued: Q`.
+fn server_status(addr: SocketAddr) -> Result<(Conn, PoolStatus), Failure> {
+    let conn = exchange(addr, b"GET /server-status HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let answer = response(&conn, 200)?;
+    let media_type = answer.header("Content-Type").unwrap_or_default();
+    if !media_type.starts_with("text/plain") {
+        return Err(conn.fail(format!(
+            "Content-Type: text/plain for the status page, not {media_type:?}"
+        )));
+    }
+    let text = String::from_utf8_lossy(&answer.body);
+    let count = |name: &str| {
+        text.lines().find_map(|line| {
+            let number = line.strip_prefix(name)?.strip_prefix(':')?;
+            number.trim().parse().ok()
+        })
+    };
+    match (count("workers"), count("busy"), count("queued")) {
+        (Some(workers), Some(busy), Some(queued)) => Ok((
+            conn,
+            PoolStatus {
+                workers,
+                busy,
+                queued,
+            },
+        )),
+        _ => Err(conn.fail("three lines, `workers: W`, `busy: B` and `queued: Q`, each a number")),
+    }
+}
+
+/// Asks for the status page every [`STATUS_POLL`], for at most `within`,
+/// until it says `busy: 1` (the connection that asks, and no other).
+fn until_only_we_are_served(target: &Target, within: Duration, why: &str) -> Result<(), Failure> {
+    let mut last = None;
+    let done = poll_until(within, STATUS_POLL, || match server_status(target.addr) {
+        Ok((_, status)) if status.busy == 1 => Some(Ok(())),
+        Ok((conn, _)) => {
+            last = Some(conn);
+            None
+        }
+        Err(failure) => Some(Err(failure)),
+    });
+    match (done, last) {
+        (Some(result), _) => result,
+        (None, Some(conn)) => Err(conn.fail(format!(
+            "`busy: 1` within {} s, {why}",
+            within.as_secs_f32()
+        ))),
+        (None, None) => Err(Failure::new("the status page")),
+    }
+}
+
+fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
+    // The connections of the checks before this one may hold their workers
+    // a moment longer, as they close: first, within a deadline, wait until
+    // the page counts only the connection that asks for it.
+    until_only_we_are_served(target, IO_TIMEOUT, "with no other client")?;
+    let mut kept = Conn::open(target.addr)?;
+    let (answer, _) = next_exchange(&mut kept, 0, PAGE_REQUEST, Method::Other)?;
+    if !answer.keeps_connection() {
+        return Err(kept.fail("the connection kept after the answer, to hold its worker"));
+    }
+    // The kept connection holds a worker while it is idle; the one that
+    // asks holds another.
+    let (conn, status) = server_status(target.addr)?;
+    let expected = PoolStatus {
+        workers: STATUS_WORKERS,
+        busy: 2,
+        queued: 0,
+    };
+    if status != expected {
+        return Err(conn.fail(format!(
+            "`workers: {STATUS_WORKERS}` (--workers {STATUS_WORKERS}), `busy: 2` (a kept idle \
+             connection, and the one that asks) and `queued: 0`; the page said {status:?}"
+        )));
+    }
+    // Once we close the idle connection, its worker is free again.
+    drop(kept);
+    until_only_we_are_served(target, FREED_WITHIN, "once the kept connection was closed")
+}
+
+/// How long the idle connections are left alone once the waiting client is
+/// answered, before a request is sent on each: five of the stage's
+/// look-ups, one every 100 ms, in which a second connection would be let
+/// go. That nothing more happens cannot be polled for, only waited out.
+const SECOND_CLOSE_WITHIN: Duration = Duration::from_millis(500);
+
+/// The keep-alive timeout `one_close_per_waiting_client`'s server is
+/// started with (`--keep-alive-timeout 10`): far beyond the time the idle
+/// connections sit idle, so that it never closes one.
+const WAITING_KEEP_ALIVE: Duration = Duration::from_secs(10);
+const _: () = assert!(10 * SECOND_CLOSE_WITHIN.as_millis() <= WAITING_KEEP_ALIVE.as_millis());
+
+/// How long the check lets the server take connections in before the
+/// next step: workers take the two with requests under way, then the
+/// acceptor queues the third. Both happen at once, and nothing outside
+/// shows that they have: this is pacing, long enough for a worker that
+/// was busy with the connection of a check before to be back, on a
+/// machine whose cores are shared. A request under way waits through two
+/// of these at most, a sixth of the tests' read timeout.
+const TAKEN_IN: Duration = Duration::from_millis(250);
+const _: () = assert!(6 * 2 * TAKEN_IN.as_millis() <= TEST_READ_TIMEOUT.as_millis());
+
+/// A request in two halves: the first holds a connection in the middle of
+/// a request, where a worker waits for the rest, and does not look up.
+const FIRST_HALF: &[u8] = b"GET /index.html HTTP/1.1\r\n";
+const SECOND_HALF: &[u8] = b"Host: x\r\n\r\n";
+
+/// Two new connections, each with the first half of a request, given the
+/// time for a worker each to take them.
+fn two_in_the_middle_of_a_request(target: &Target) -> Result<[Conn; 2], Failure> {
+    let mut conns = [Conn::open(target.addr)?, Conn::open(target.addr)?];
+    for conn in &mut conns {
+        conn.send(FIRST_HALF)?;
+    }
+    thread::sleep(TAKEN_IN);
+    Ok(conns)
+}
+
+/// Sends a request on `conn`, idle since its answer that ended at byte
+/// `end`: the answer, or `None` when the server had closed the connection
+/// (the read finds it closed, or reset).
+fn answered_or_closed(conn: &mut Conn, end: usize) -> Result<Option<Response>, Failure> {
+    conn.send_lenient(PAGE_REQUEST);
+    let read = conn.read_answer_from(end, Method::Other, IO_TIMEOUT);
+    if conn.closed() && conn.received().len() == end {
+        return Ok(None);
+    }
+    read?;
+    Ok(Some(answer_at(conn, end, Method::Other)?.0))
+}
+
+fn one_connection_let_go_per_client(target: &Target) -> Result<(), Failure> {
+    // With two workers, the checks before this one may still hold one a
+    // moment as their connections close; a log says when they have.
+    if let Some(log) = &target.log {
+        let _ = log.wait_for(IO_TIMEOUT, |lines| {
+            let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+            (count("Socket established with") <= count("Socket with ")).then_some(())
+        });
+    }
+    idle_ones_let_go_once(target)?;
+    answers_let_go_once(target)
+}
+
+/// Two idle kept connections, one waiting client: the workers of both
+/// look up every 100 ms, and one of them, not both, lets its connection go.
+/// (The stage as it is closes both only when the two look up within the
+/// same few microseconds, which here happens about every other run;
+/// `answers_let_go_once` shows its flaw every time.)
+fn idle_ones_let_go_once(target: &Target) -> Result<(), Failure> {
+    let mut idle = two_in_the_middle_of_a_request(target)?;
+    let mut ends = [0; 2];
+    for (conn, end) in idle.iter_mut().zip(&mut ends) {
+        conn.send(SECOND_HALF)?;
+        let (answer, next) = next_answer(conn, 0, Method::Other)?;
+        if !answer.keeps_connection() {
+            return Err(conn.fail("the connection kept after its answer, to hold its worker"));
+        }
+        *end = next;
+    }
+    // Both workers hold an idle connection: the third client waits.
+    let conn = exchange(target.addr, PAGE_REQUEST)?;
+    expect_body(&conn, PAGE)?;
+    thread::sleep(SECOND_CLOSE_WITHIN);
+    let mut answered = 0;
+    for (conn, end) in idle.iter_mut().zip(ends) {
+        if let Some(answer) = answered_or_closed(conn, end)? {
+            if answer.status != 200 {
+                return Err(conn.fail("200 for the page on the kept connection"));
+            }
+            answered += 1;
+        }
+    }
+    match answered {
+        1 => Ok(()),
+        0 => Err(idle[1].fail(
+            "one idle connection let go for the one client that waited (--workers 2), the \
+             other kept: both were closed",
+        )),
+        _ => Err(idle[1].fail(
+            "one idle connection let go for the client that waited (is the server started \
+             with --workers 2?): both were kept",
+        )),
+    }
+}
+
+/// Two kept connections with requests under way, and one waiting client:
+/// the first answer says `Connection: close`, for that client, and the
+/// second keeps its connection. The stage as it is says `close` on both,
+/// every time: the first closing worker lingers, reading what its client
+/// may still send, and the client stays queued meanwhile.
+fn answers_let_go_once(target: &Target) -> Result<(), Failure> {
+    let [mut first, mut second] = two_in_the_middle_of_a_request(target)?;
+    let mut waiting = Conn::open(target.addr)?;
+    waiting.send(PAGE_REQUEST)?;
+    thread::sleep(TAKEN_IN);
+    // The first answer goes to a client that waits: it lets its connection
+    // go. We keep our side open, so that a server that lingers still has
+    // the client queued for the second answer.
+    first.send(SECOND_HALF)?;
+    let (closing, closing_end) = next_answer(&mut first, 0, Method::Other)?;
+    if closing.keeps_connection() {
+        return Err(first.fail(
+            "`Connection: close` on an answer given while a client waits for a worker \
+             (--workers 2), as the stage says it",
+        ));
+    }
+    second.send(SECOND_HALF)?;
+    let (kept, kept_end) = next_answer(&mut second, 0, Method::Other)?;
+    if !kept.keeps_connection() {
+        return Err(second.fail(
+            "the connection kept: the one client that waited has been given the connection \
+             the first answer closed; this answer said `Connection: close` too",
+        ));
+    }
+    connection_after(&mut first, &closing, closing_end)?;
+    waiting.read_answer(Method::Other, IO_TIMEOUT)?;
+    expect_body(&waiting, PAGE)?;
+    // The kept connection is still served.
+    let (again, _) = next_exchange(&mut second, kept_end, PAGE_REQUEST, Method::Other)?;
+    if again.status != 200 {
+        return Err(second.fail("200 for the page on the kept connection"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arguments `name`'s server is started with.
+    fn server_args(name: &str) -> Vec<String> {
+        let exercise = EXERCISES.iter().find(|exercise| exercise.name == name);
+        let args = exercise
+            .map(|exercise| exercise.server_args)
+            .unwrap_or_default();
+        args.iter().map(|arg| arg.to_string()).collect()
+    }
+
+    #[test]
+    fn the_pool_exercises_start_their_servers_as_their_checks_count_on() {
+        assert_eq!(
+            server_args("server_status"),
+            ["--workers", &STATUS_WORKERS.to_string()]
+        );
+        let seconds = WAITING_KEEP_ALIVE.as_secs().to_string();
+        assert_eq!(
+            server_args("one_close_per_waiting_client"),
+            ["--workers", "2", "--keep-alive-timeout", &seconds]
+        );
+    }
 }
