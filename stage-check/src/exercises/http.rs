@@ -765,7 +765,7 @@ fn one_connection_let_go_per_client(target: &Target) -> Result<(), Failure> {
 /// Two idle kept connections, one waiting client: the workers of both
 /// look up every 100 ms, and one of them, not both, lets its connection go.
 /// (The stage as it is closes both only when the two look up within the
-/// same few microseconds, which here happens about every other run;
+/// same few microseconds, which happens often, not always;
 /// `answers_let_go_once` shows its flaw every time.)
 fn idle_ones_let_go_once(target: &Target) -> Result<(), Failure> {
     let mut idle = two_in_the_middle_of_a_request(target)?;
