@@ -9,13 +9,13 @@
 
 use crate::Check;
 
+pub(crate) mod part10;
 pub(crate) mod part4;
 pub(crate) mod part5;
 pub(crate) mod part6;
 pub(crate) mod part7;
 pub(crate) mod part8;
 pub(crate) mod part9;
-pub(crate) mod part10;
 pub(crate) mod refusals;
 
 /// The request curl sends in the post, byte for byte.

@@ -297,7 +297,11 @@ impl Check {
             (Needs::ReadTimeout, Some(timeout), _)
             | (Needs::KeepAliveTimeout, _, Some(timeout)) => CHECK_DEADLINE + timeout,
             (Needs::OwnServer(_), _, _) => {
-                CHECK_DEADLINE + target.launch.as_ref().map_or(Duration::ZERO, Launch::within)
+                CHECK_DEADLINE
+                    + target
+                        .launch
+                        .as_ref()
+                        .map_or(Duration::ZERO, Launch::within)
             }
             _ => CHECK_DEADLINE,
         }

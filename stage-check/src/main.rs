@@ -578,12 +578,20 @@ fn start(
     within: Duration,
 ) -> anyhow::Result<Subject> {
     let read_timeout = checking.read_timeout();
+    // Started by a `Launch`, so that the checks that need a server of their
+    // own can start another the same way, with options of their own.
+    let launch = Launch::Shell {
+        dir: dir.to_path_buf(),
+        command_line: command_line.to_string(),
+        within,
+    };
     let started = |read| {
         let timeouts = Timeouts {
             read,
             keep_alive: checking.keep_alive_timeout(),
         };
-        Server::exec_in(dir, command_line, timeouts, within)
+        launch
+            .start(&[], timeouts)
             .with_context(|| format!("could not start `{command_line}`"))
     };
     let (server, refused) = match started(read_timeout) {
@@ -601,13 +609,6 @@ fn start(
     target.keep_alive_timeout = checking.keep_alive_timeout();
     target.persistent = stage.persistent;
     target.pooled = stage.pooled();
-    // The checks that need a server of their own start it the same way,
-    // with options of their own.
-    target.launch = Some(Launch::Shell {
-        dir: dir.to_path_buf(),
-        command_line: command_line.to_string(),
-        within,
-    });
     Ok(Subject {
         server: Some(server),
         target,

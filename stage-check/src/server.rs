@@ -77,6 +77,12 @@ impl Launch {
     /// [`Server`] stops it. (The arguments are appended as words of a shell
     /// command line: options and numbers, which need no quoting.)
     pub fn start(&self, args: &[&str], timeouts: Timeouts) -> io::Result<Server> {
+        let mut server = self.start_anew(args, timeouts)?;
+        server.launch = Some(self.clone());
+        Ok(server)
+    }
+
+    fn start_anew(&self, args: &[&str], timeouts: Timeouts) -> io::Result<Server> {
         match self {
             Launch::Shell {
                 dir,
@@ -122,6 +128,9 @@ pub struct Server {
     addr: SocketAddr,
     log: ServerLog,
     stderr: ServerLog,
+    /// How it was started, when by a [`Launch`]: its [`target`](Server::target)
+    /// can then start another.
+    launch: Option<Launch>,
 }
 
 impl Server {
@@ -185,6 +194,7 @@ impl Server {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))),
             log,
             stderr,
+            launch: None,
         };
         let deadline = Instant::now() + within;
         loop {
@@ -303,7 +313,8 @@ impl Server {
         group::terminate(&self.child)
     }
 
-    /// The server as a target for checks, with its log.
+    /// The server as a target for checks, with its log, and, when a
+    /// [`Launch`] started it, how to start another.
     pub fn target(&self) -> Target {
         Target {
             addr: self.addr,
@@ -312,7 +323,7 @@ impl Server {
             keep_alive_timeout: None,
             persistent: false,
             pooled: false,
-            launch: None,
+            launch: self.launch.clone(),
         }
     }
 }
@@ -412,7 +423,9 @@ fn shell(command_line: &str) -> Command {
         command.arg("/C").arg(command_line);
     } else {
         command = Command::new("sh");
-        command.arg("-c").arg(format!("trap : TERM; {command_line}"));
+        command
+            .arg("-c")
+            .arg(format!("trap : TERM; {command_line}"));
     }
     command
 }

@@ -58,7 +58,11 @@ fn own_server(target: &Target, pool: Pool, more: &[&str]) -> Result<Server, Fail
         return Err(Failure::new("a way to start the server: --exec"));
     };
     let pool = pool.options();
-    let options: Vec<&str> = pool.iter().map(String::as_str).chain(more.iter().copied()).collect();
+    let options: Vec<&str> = pool
+        .iter()
+        .map(String::as_str)
+        .chain(more.iter().copied())
+        .collect();
     let timeouts = Timeouts {
         read: Some(OWN_TIMEOUT),
         keep_alive: Some(OWN_TIMEOUT),
@@ -364,8 +368,13 @@ pub(crate) const GRACEFUL_SHUTDOWN: Check = Check {
     run: graceful_shutdown,
 };
 
-/// `failure`, said to be of `step` of the shutdown, such as
-/// "(a) new connections refused".
+/// What step `letter` of the shutdown expects, `what`, said as a failure
+/// says it: "(a) after SIGTERM, new connections refused…".
+fn step(letter: char, what: &str) -> String {
+    format!("({letter}) after SIGTERM, {what}")
+}
+
+/// `failure`, said to be of `step` of the shutdown (see [`step`]).
 fn at_step(step: &str, mut failure: Failure) -> Failure {
     failure.expected = format!("{step}: {}", failure.expected);
     failure
@@ -385,57 +394,70 @@ fn graceful_shutdown(target: &Target) -> Result<(), Failure> {
     let _ = busy.read_until(b"\r\n\r\n", CONTINUE_WAIT);
     let early = !busy.received().is_empty() && status_of(busy.received()) != Some(100);
     if early || busy.closed() {
-        return Err(busy.fail(
-            "before the signal: `100 Continue`, or nothing, while the body is still to come",
-        ));
+        return Err(busy
+            .fail("before SIGTERM, `100 Continue`, or nothing, while the body is still to come"));
     }
     busy.send(FIRST_HALF)?;
     server
         .terminate()
         .map_err(|error| Failure::new(format!("to send SIGTERM to the server, but: {error}")))?;
     let signalled = Instant::now();
-    let after = |step: &str| format!("{step}, after SIGTERM");
 
     // (a) The listener closed: a connection that still succeeds is closed
     // at once, and another tried.
-    let refused = poll_until(SHUTDOWN_STEP, SHUTDOWN_POLL, || {
-        match TcpStream::connect_timeout(&addr, SHUTDOWN_STEP) {
+    let refused = poll_until(
+        SHUTDOWN_STEP,
+        SHUTDOWN_POLL,
+        || match TcpStream::connect_timeout(&addr, SHUTDOWN_STEP) {
             Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => Some(()),
             _ => None,
-        }
-    });
+        },
+    );
     if refused.is_none() {
-        return Err(Failure::new(format!(
-            "{}: new connections refused within {} s, the listener closed at once; they were \
-             still accepted",
-            after("(a)"),
+        let what = format!(
+            "new connections refused within {} s: the listener closed at once; they were still \
+             accepted",
             SHUTDOWN_STEP.as_secs()
-        )));
+        );
+        return Err(Failure::new(step('a', &what)));
     }
 
     // (b) A, idle, closed without a byte, within the step from the signal.
-    let step_b = after("(b) the idle kept connection closed without a byte");
+    let step_b = step(
+        'b',
+        &format!(
+            "the idle kept connection closed without a byte within {} s",
+            SHUTDOWN_STEP.as_secs()
+        ),
+    );
     let waited = signalled.elapsed();
     let left = SHUTDOWN_STEP.saturating_sub(waited).max(SHUTDOWN_POLL);
-    match idle.expect_silent_close(left) {
+    let closed = match idle.expect_silent_close(left) {
         Err(failure) => return Err(at_step(&step_b, failure)),
-        Ok(Some(took)) if waited + took <= SHUTDOWN_STEP => {}
-        _ => {
-            return Err(idle.fail(format!(
-                "{step_b}, within {} s; it was still open after {:.1} s",
-                SHUTDOWN_STEP.as_secs(),
-                signalled.elapsed().as_secs_f32()
-            )));
-        }
+        Ok(Some(took)) if waited + took <= SHUTDOWN_STEP => None,
+        Ok(Some(took)) => Some(format!(
+            "it closed after {:.1} s",
+            (waited + took).as_secs_f32()
+        )),
+        Ok(None) => Some(format!(
+            "it was still open after {:.1} s",
+            signalled.elapsed().as_secs_f32()
+        )),
+    };
+    if let Some(late) = closed {
+        return Err(idle.fail(format!("{step_b}; {late}")));
     }
 
     // (c) B, in progress, finished: answered, saying it closes, and closed.
-    let step_c = after(&format!(
-        "(c) the POST in progress, the last {} bytes of its body sent after the signal, \
-         answered 2xx with `Connection: close` within {} s, then closed",
-        SECOND_HALF.len(),
-        SHUTDOWN_STEP.as_secs()
-    ));
+    let step_c = step(
+        'c',
+        &format!(
+            "the POST in progress (the last {} bytes of its body sent after the signal) answered \
+             2xx with `Connection: close` within {} s, then closed",
+            SECOND_HALF.len(),
+            SHUTDOWN_STEP.as_secs()
+        ),
+    );
     busy.send_lenient(SECOND_HALF);
     let sent = Instant::now();
     busy.read_answer(Method::Other, SHUTDOWN_STEP)
@@ -445,7 +467,15 @@ fn graceful_shutdown(target: &Target) -> Result<(), Failure> {
             let end = busy.received().len() - answer.rest.len();
             (answer, end)
         })
-        .map_err(|why| busy.fail(format!("{step_c}: {why}")))?;
+        .map_err(|why| {
+            if busy.closed() {
+                busy.fail(format!(
+                    "{step_c}; the server closed the connection without an answer"
+                ))
+            } else {
+                busy.fail(format!("{step_c}: {why}"))
+            }
+        })?;
     if !(200..300).contains(&answer.status) {
         return Err(busy.fail(format!("{step_c}; not {}", answer.status)));
     }
@@ -457,7 +487,9 @@ fn graceful_shutdown(target: &Target) -> Result<(), Failure> {
     }
     // The close, within the same step: a server that keeps the connection
     // until its shutdown timeout cuts it off is too late.
-    let left = SHUTDOWN_STEP.saturating_sub(sent.elapsed()).max(SHUTDOWN_POLL);
+    let left = SHUTDOWN_STEP
+        .saturating_sub(sent.elapsed())
+        .max(SHUTDOWN_POLL);
     busy.read_to_close(left)
         .map_err(|failure| at_step(&step_c, failure))?;
     if busy.received().len() > end {
@@ -468,13 +500,16 @@ fn graceful_shutdown(target: &Target) -> Result<(), Failure> {
     // and a margin, from the signal.
     let exit_by = SHUTDOWN_TIMEOUT + EXIT_MARGIN;
     let left = exit_by.saturating_sub(signalled.elapsed());
-    let step_d = after(&format!(
-        "(d) the process ended with exit status 0 within {} s (--shutdown-timeout {}, and {} s \
-         more)",
-        exit_by.as_secs(),
-        SHUTDOWN_TIMEOUT.as_secs(),
-        EXIT_MARGIN.as_secs()
-    ));
+    let step_d = step(
+        'd',
+        &format!(
+            "the process ended with exit status 0 within {} s (--shutdown-timeout {}, and {} s \
+             more)",
+            exit_by.as_secs(),
+            SHUTDOWN_TIMEOUT.as_secs(),
+            EXIT_MARGIN.as_secs()
+        ),
+    );
     let said = |server: &Server| {
         let lines = server.stderr().tail(crate::server::SHOWN_LINES);
         if lines.is_empty() {

@@ -179,14 +179,14 @@ fn expected_transcript(client: SocketAddr, persistent: bool, pooled: bool) -> Ve
         .into_iter()
         .chain(worker)
         .chain([
-        format!("Received b'{}'", CURL_REQUEST.escape_ascii()),
-        "Received url: b'/'".into(),
-        "Received header: (b'Host', b'localhost:5000')".into(),
-        "Received header: (b'User-Agent', b'curl/7.69.1')".into(),
-        "Received header: (b'Accept', b'*/*')".into(),
-        "Received request completely.".into(),
-        sent,
-        closed,
+            format!("Received b'{}'", CURL_REQUEST.escape_ascii()),
+            "Received url: b'/'".into(),
+            "Received header: (b'Host', b'localhost:5000')".into(),
+            "Received header: (b'User-Agent', b'curl/7.69.1')".into(),
+            "Received header: (b'Accept', b'*/*')".into(),
+            "Received request completely.".into(),
+            sent,
+            closed,
         ])
         .collect()
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::client::{self, Conn, IO_TIMEOUT};
+use crate::server::Timeouts;
 use crate::wait::poll_until;
 use crate::{
     Kind, Launch, Needs, Outcome, Rules, Server, Stage, checks, report, run_check, server,
@@ -73,9 +74,6 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
                     target.persistent = true;
                 }
                 target.pooled = stage.pooled();
-                // The checks that need a server of their own start the
-                // same program, with options of their own.
-                target.launch = Some(Launch::Program(program.into()));
                 // Each check alone, against a server of its own: none is
                 // "not judged" here, and our stages must pass them all.
                 match run_check(check, &target).0 {
@@ -133,18 +131,17 @@ pub fn trial_needing(
     }
 }
 
-/// Starts `program` on a free port, with `extra` arguments.
+/// Starts `program` on a free port, with `extra` arguments, and the
+/// tests' timeouts that `stage` takes. Started by a [`Launch`], its target
+/// can start another, for the checks that need a server of their own.
 fn start(program: &str, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
-    let mut command = Command::new(program);
-    command.args(["--port", "0"]).args(extra);
-    if stage.kind == Kind::Http {
-        command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
-    }
-    if stage.persistent {
-        let seconds = TEST_KEEP_ALIVE_TIMEOUT.as_secs().to_string();
-        command.args(["--keep-alive-timeout", &seconds]);
-    }
-    Server::start(command).map_err(|error| error.to_string().into())
+    let timeouts = Timeouts {
+        read: (stage.kind == Kind::Http).then_some(TEST_READ_TIMEOUT),
+        keep_alive: stage.persistent.then_some(TEST_KEEP_ALIVE_TIMEOUT),
+    };
+    Launch::Program(program.into())
+        .start(extra, timeouts)
+        .map_err(|error| error.to_string().into())
 }
 
 /// A port that is taken ends the program at once with one line on standard
