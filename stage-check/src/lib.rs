@@ -554,6 +554,40 @@ mod tests {
     }
 
     #[test]
+    fn a_check_that_starts_its_own_server_needs_a_way_to() {
+        let mut target = Target {
+            addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            log: None,
+            read_timeout: None,
+            keep_alive_timeout: None,
+            persistent: true,
+            pooled: true,
+            launch: None,
+        };
+        let own = all_checks(Kind::Http)
+            .into_iter()
+            .filter(|check| matches!(check.needs, Needs::OwnServer(_)))
+            .collect::<Vec<_>>();
+        assert_eq!(own.len(), 4, "part 10's");
+        for check in &own {
+            assert_eq!(check.since, 10, "{}", check.name);
+            assert_eq!(check.deadline(&target), CHECK_DEADLINE);
+            match run_check(check, &target).0 {
+                Outcome::Skipped(why) => assert!(why.ends_with("use --exec"), "{why}"),
+                other => panic!("{}: {other:?}", check.name),
+            }
+        }
+        // With a way to start one, the time that takes is the check's too.
+        let launch = Launch::Program("server".into());
+        let within = launch.within();
+        target.launch = Some(launch);
+        assert!(
+            own.iter()
+                .all(|c| c.deadline(&target) == CHECK_DEADLINE + within)
+        );
+    }
+
+    #[test]
     fn the_timeout_check_may_wait_out_the_read_timeout() {
         let mut target = Target {
             addr: SocketAddr::from(([127, 0, 0, 1], 5000)),

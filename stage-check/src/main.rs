@@ -17,7 +17,10 @@
 //! `{port}`; `--read-timeout` is passed on the same way), waits until the
 //! server listens, runs the checks, and stops the server and everything it
 //! started, on Ctrl-C too. It can then also read the server's log, which the
-//! transcript checks compare with the post's.
+//! transcript checks compare with the post's, and start fresh instances of
+//! the server, with options of their own, for the checks that need one
+//! (part 10's: they count its threads, fill its queue, send it SIGTERM);
+//! with `--addr`, those are skipped.
 //!
 //! Each check holds the server to one of two kinds of rule: what HTTP
 //! requires (a MUST of RFC 9110 or 9112, whose section `--list` shows), or
@@ -115,7 +118,8 @@ struct Args {
     /// of 127.0.0.1, `--port N` appended or N put in place of `{port}` (and
     /// --read-timeout and --keep-alive-timeout passed on the same way, or in
     /// place of `{read_timeout}` and `{keep_alive_timeout}`); it is stopped
-    /// when the checks are done.
+    /// when the checks are done. The checks that need a server of their own
+    /// (part 10's) start it the same way, with options of their own appended.
     #[arg(long, value_name = "COMMAND")]
     exec: Option<String>,
 

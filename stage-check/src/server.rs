@@ -743,6 +743,44 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_s_lines_leave_out_those_naming_others() {
+        let log = ServerLog::default();
+        let text = "Socket established with 127.0.0.1:1.\n\
+            Worker 1 serves 127.0.0.1:1.\n\
+            Socket established with 127.0.0.1:2.\n\
+            Worker 2 serves 127.0.0.1:2.\n\
+            Received url: b'/'\n\
+            Socket established with 127.0.0.1:3.\n\
+            Refused 127.0.0.1:3: every worker is busy and the queue is full.\n\
+            Socket with 127.0.0.1:3 closed: the queue was full.\n\
+            Socket with 127.0.0.1:1 closed: the client closed it.\n";
+        log.collect(text.as_bytes());
+        let client = "127.0.0.1:1".parse().unwrap();
+        assert_eq!(
+            log.connection(client, Duration::ZERO).unwrap(),
+            [
+                "Socket established with 127.0.0.1:1.",
+                "Worker 1 serves 127.0.0.1:1.",
+                "Received url: b'/'",
+                "Socket with 127.0.0.1:1 closed: the client closed it.",
+            ]
+        );
+    }
+
+    /// The shell that runs a command line waits out a SIGTERM, and ends
+    /// with the status of what it ran: here a program that exits 0 on it.
+    #[cfg(unix)]
+    #[test]
+    fn a_server_told_to_terminate_ends_with_its_own_status() {
+        let command = "sh -c 'trap \"exit 0\" TERM; echo Listening on 127.0.0.1:{port}; \
+                       while :; do sleep 0.05; done'";
+        let mut server = Server::exec(command, None, START_DEADLINE).unwrap();
+        server.terminate().unwrap();
+        let status = crate::wait::poll_until(START_DEADLINE, POLL, || server.exit_status());
+        assert!(status.is_some_and(|status| status.success()), "{status:?}");
+    }
+
+    #[test]
     fn a_compile_error_is_shown_from_its_first_error_line() {
         let lines = |text: &str| text.lines().map(String::from).collect::<Vec<_>>();
         let mut cargo = lines(

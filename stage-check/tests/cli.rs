@@ -1599,7 +1599,8 @@ mod pool {
         assert_eq!(failures.len(), CHECKS.len(), "{}", run.stdout);
         for failure in failures {
             assert!(
-                failure.contains("expected: the server to start with `--workers "),
+                failure
+                    .contains("expected: the server to start with part 10's options, `--workers "),
                 "{failure}"
             );
             assert!(

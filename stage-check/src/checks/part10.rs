@@ -20,7 +20,7 @@ use crate::client::{
     self, Conn, Failure, IO_TIMEOUT, Method, WELL_FORMED, answer_at, exchange, judge_form,
     status_of,
 };
-use crate::server::{Server, Timeouts};
+use crate::server::{SHOWN_LINES, Server, Timeouts};
 use crate::wait::poll_until;
 use crate::{Check, Needs, Rule, System, Target};
 
@@ -69,11 +69,27 @@ fn own_server(target: &Target, pool: Pool, more: &[&str]) -> Result<Server, Fail
     };
     launch.start(&options, timeouts).map_err(|error| {
         Failure::new(format!(
-            "the server to start with `{}` (and --read-timeout {seconds} --keep-alive-timeout \
-             {seconds}), part 10's options; {error}",
+            "the server to start with part 10's options, `{}` (and --read-timeout {seconds} \
+             --keep-alive-timeout {seconds}); {error}",
             options.join(" "),
             seconds = OWN_TIMEOUT.as_secs()
         ))
+    })
+}
+
+/// `result`, with what `server` said on its standard error when it failed
+/// and the server said something: a traceback or a panic explains a lot.
+fn with_its_words(server: &Server, result: Result<(), Failure>) -> Result<(), Failure> {
+    result.map_err(|mut failure| {
+        let said = server.stderr().tail(SHOWN_LINES);
+        if !said.is_empty() {
+            failure.expected = format!(
+                "{}\n(the server this check started said:\n{})",
+                failure.expected,
+                said.join("\n")
+            );
+        }
+        failure
     })
 }
 
@@ -116,17 +132,21 @@ pub(crate) const THREADS_BOUNDED_BY_POOL: Check = Check {
 
 fn threads_bounded_by_pool(target: &Target) -> Result<(), Failure> {
     let server = own_server(target, THREADS_POOL, &[])?;
+    with_its_words(&server, threads_bounded(&server))
+}
+
+fn threads_bounded(server: &Server) -> Result<(), Failure> {
     let count = |server: &Server| {
         server
             .thread_count()
             .map_err(|error| Failure::new(format!("to count the server's threads, but: {error}")))
     };
-    let before = count(&server)?;
-    let held = quiet_clients(&server, QUIET_CLIENTS)?;
+    let before = count(server)?;
+    let held = quiet_clients(server, QUIET_CLIENTS)?;
     let most = THREADS_POOL.workers + MORE_THREADS;
     // Watched for a while, failed as soon as the count goes over: a server
     // with a thread per connection starts them as it accepts.
-    let over = poll_until(THREADS_WATCHED, COUNT_EVERY, || match count(&server) {
+    let over = poll_until(THREADS_WATCHED, COUNT_EVERY, || match count(server) {
         Ok(now) if now <= most => None,
         counted => Some(counted),
     });
@@ -176,10 +196,14 @@ pub(crate) const FULL_QUEUE_ANSWERED_503: Check = Check {
 
 fn full_queue_answered_503(target: &Target) -> Result<(), Failure> {
     let server = own_server(target, FULL_POOL, &[])?;
+    with_its_words(&server, full_queue(&server))
+}
+
+fn full_queue(server: &Server) -> Result<(), Failure> {
     let holding = FULL_POOL.workers + FULL_POOL.queue + BEYOND;
     // Clients that send nothing: a refused one then closes cleanly, with
     // no bytes of ours left unread to turn its close into a reset.
-    let held = quiet_clients(&server, holding)?;
+    let held = quiet_clients(server, holding)?;
     let mut last = Conn::open(server.addr())?;
     let what = format!(
         "`503 Service Unavailable` at once to client {}, with the {} workers and the queue of {} \
@@ -217,7 +241,8 @@ fn full_queue_answered_503(target: &Target) -> Result<(), Failure> {
              must say so (RFC 9112, section 9.6)",
         ));
     }
-    drop((held, last));
+    drop(held);
+    drop(last);
     // The workers' clients are gone: each worker sees its client close,
     // and takes the next connection, which has left too, then ours. Tried
     // again while the answer is still 503.
@@ -284,6 +309,10 @@ pub(crate) const NEXT_CLIENT_SERVED_PAST_IDLE_ONES: Check = Check {
 
 fn next_client_served_past_idle_ones(target: &Target) -> Result<(), Failure> {
     let server = own_server(target, IDLE_POOL, &[])?;
+    with_its_words(&server, next_client_served(&server))
+}
+
+fn next_client_served(server: &Server) -> Result<(), Failure> {
     let page = get("/index.html");
     // Each answered, and kept open, idle: the server may close them
     // meanwhile, which HTTP allows (RFC 9112, section 9.5).
@@ -383,6 +412,11 @@ fn at_step(step: &str, mut failure: Failure) -> Failure {
 fn graceful_shutdown(target: &Target) -> Result<(), Failure> {
     let timeout = SHUTDOWN_TIMEOUT.as_secs().to_string();
     let mut server = own_server(target, SHUTDOWN_POOL, &["--shutdown-timeout", &timeout])?;
+    let result = shut_down(&mut server);
+    with_its_words(&server, result)
+}
+
+fn shut_down(server: &mut Server) -> Result<(), Failure> {
     let addr = server.addr();
     // A: answered, and kept open, idle.
     let (mut idle, _) = kept_after(&server.target(), &get("/index.html"))?;
@@ -510,23 +544,9 @@ fn graceful_shutdown(target: &Target) -> Result<(), Failure> {
             EXIT_MARGIN.as_secs()
         ),
     );
-    let said = |server: &Server| {
-        let lines = server.stderr().tail(crate::server::SHOWN_LINES);
-        if lines.is_empty() {
-            String::new()
-        } else {
-            format!("; it said:\n{}", lines.join("\n"))
-        }
-    };
     match poll_until(left, SHUTDOWN_POLL, || server.exit_status()) {
         Some(status) if status.success() => Ok(()),
-        Some(status) => Err(Failure::new(format!(
-            "{step_d}; it ended with {status}{}",
-            said(&server)
-        ))),
-        None => Err(Failure::new(format!(
-            "{step_d}; it was still running{}",
-            said(&server)
-        ))),
+        Some(status) => Err(Failure::new(format!("{step_d}; it ended with {status}"))),
+        None => Err(Failure::new(format!("{step_d}; it was still running"))),
     }
 }

@@ -730,3 +730,29 @@ fn curl_upload(target: &Target) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_s_transcript_names_the_worker_by_any_number() {
+        let client = SocketAddr::from(([127, 0, 0, 1], 40000));
+        let pooled = expected_transcript(client, true, true);
+        let kept = expected_transcript(client, true, false);
+        assert_eq!(pooled[0], "Socket established with 127.0.0.1:40000.");
+        assert_eq!(pooled[1], "Worker N serves 127.0.0.1:40000.");
+        assert_eq!(pooled[2..], kept[1..], "the rest as part 9's");
+        assert_eq!(
+            any_worker("Worker 17 serves 127.0.0.1:40000."),
+            "Worker N serves 127.0.0.1:40000."
+        );
+        for other in [
+            "Worker x serves 1.",
+            "Worker 3 stopped.",
+            "Received url: b'/'",
+        ] {
+            assert_eq!(any_worker(other), other);
+        }
+    }
+}

@@ -244,9 +244,10 @@ fn quiet_logs_nothing_per_connection(program: &str, stage: Stage) -> Result<(), 
     conn.finish_sending();
     conn.read_to_close(IO_TIMEOUT).map_err(|f| f.expected)?;
     // Once the connection's thread is gone, all it could print is printed:
-    // the count is back to what it was. (A pool's never changed: its
-    // worker printed what it could before it closed the connection.) If
-    // the count stays up, the lines below show what was printed.
+    // the count is back to what it was. (A pool's count never changes; its
+    // worker logs a connection's lines as it serves it, most of them before
+    // our answer came, so a --quiet that keeps them shows all the same.)
+    // If the count stays up, the lines below show what was printed.
     let back = poll_until(THREADS_END_WITHIN, THREADS_POLL, || {
         match thread_count(&server) {
             Ok(count) if count > before => None,
