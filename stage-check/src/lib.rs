@@ -206,8 +206,8 @@ impl System {
         }
     }
 
-    /// Why a check needs this system, for a skip and for `--list`; empty
-    /// for any system.
+    /// Why a check needs this system, for the reason it is skipped
+    /// elsewhere; empty for any system.
     pub fn why(self) -> &'static str {
         match self {
             System::Any => "",

@@ -82,6 +82,8 @@ impl Launch {
         Ok(server)
     }
 
+    /// Starts it, as [`start`](Launch::start) says, with no note yet of
+    /// how.
     fn start_anew(&self, args: &[&str], timeouts: Timeouts) -> io::Result<Server> {
         match self {
             Launch::Shell {
