@@ -149,6 +149,15 @@ struct Limits {
 /// Why a connection ends: the last words of its log line.
 type CloseReason = &'static str;
 
+/// How a connection ends, and why.
+enum Ending {
+    /// After an answer, which the close lingers for, so that the client
+    /// gets all of it (see [`super::linger`]).
+    Answered(CloseReason),
+    /// With no answer due: closed at once, and the worker is free.
+    Silent(CloseReason),
+}
+
 /// Serves part 8's application with `steps`, a pool of threads, until
 /// SIGINT or SIGTERM.
 pub fn serve(steps: Steps) -> io::Result<()> {
@@ -228,7 +237,8 @@ fn refuse(mut stream: TcpStream, address: SocketAddr) {
     );
     // The main thread must not wait on this client: read what it sent so
     // far without waiting (closing with bytes unread sends a reset, which
-    // can wipe out the answer on its side), answer, and close.
+    // can wipe out the answer on its side), answer (a fresh socket's
+    // buffer takes it whole), and close.
     if stream.set_nonblocking(true).is_ok() {
         drain(&mut stream);
         let _ = stream.write_all(answer.as_bytes());
@@ -254,8 +264,13 @@ fn work(number: usize, shared: &Shared, steps: &Steps, limits: &Limits) {
     loop {
         let (mut stream, address) = take(shared);
         println!("Worker {number} serves {address}.");
-        let reason = session(shared, steps, limits, &mut stream);
-        super::linger(&stream);
+        let reason = match session(shared, steps, limits, &mut stream) {
+            Ending::Answered(reason) => {
+                super::linger(&stream);
+                reason
+            }
+            Ending::Silent(reason) => reason,
+        };
         drop(stream);
         println!("Socket with {address} closed: {reason}.");
         shared.lock().open -= 1;
@@ -306,7 +321,7 @@ fn shut_down(shared: &Shared, timeout: u64) {
 
 /// Serves requests on one connection until it should close, as
 /// [`keep_alive`]'s session does, and says why it closes.
-fn session(shared: &Shared, steps: &Steps, limits: &Limits, stream: &mut TcpStream) -> CloseReason {
+fn session(shared: &Shared, steps: &Steps, limits: &Limits, stream: &mut TcpStream) -> Ending {
     let started = Instant::now();
     let mut received = Vec::new();
     let mut pending = VecDeque::new();
@@ -315,7 +330,7 @@ fn session(shared: &Shared, steps: &Steps, limits: &Limits, stream: &mut TcpStre
     // A write that cannot finish (a client that never reads) fails, and
     // frees the worker, rather than block it forever.
     if stream.set_write_timeout(Some(limits.read_timeout)).is_err() {
-        return "a write failed";
+        return Ending::Silent("a write failed");
     }
     while started.elapsed() < SESSION_LIMIT {
         // Every complete request at the front (pipelining), as part 9.
@@ -354,11 +369,11 @@ fn session(shared: &Shared, steps: &Steps, limits: &Limits, stream: &mut TcpStre
                 asked
             };
             if keep_alive::write_answer(stream, &answer, said).is_err() {
-                return "a write failed";
+                return Ending::Silent("a write failed");
             }
             println!("Response sent (request {answered} of this connection).");
             if let Some(reason) = close {
-                return reason;
+                return Ending::Answered(reason);
             }
         }
         if let Some(head) = &partial
@@ -366,16 +381,16 @@ fn session(shared: &Shared, steps: &Steps, limits: &Limits, stream: &mut TcpStre
             && !continued
         {
             if stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-                return "a write failed";
+                return Ending::Silent("a write failed");
             }
             continued = true;
         }
         let idle = received.is_empty() && answered > 0;
-        if let Err(reason) = read_more(shared, steps, limits, stream, &mut received, idle) {
-            return reason;
+        if let Err(ending) = read_more(shared, steps, limits, stream, &mut received, idle) {
+            return ending;
         }
     }
-    "it was open for too long"
+    Ending::Silent("it was open for too long")
 }
 
 /// Whether to close after answering `request`, the `answered`th of its
@@ -405,7 +420,7 @@ fn close_after(
 }
 
 /// Reads more of the request, or of the next one when `idle`, into
-/// `received`; why to close instead. It reads [`LOOK_UP`] at a time, and
+/// `received`; how to close instead. It reads [`LOOK_UP`] at a time, and
 /// between two reads looks up: while no request is in progress, a
 /// shutdown closes the connection, and so does a connection waiting for a
 /// worker, once this one is idle. A stall of the read timeout (the
@@ -417,7 +432,7 @@ fn read_more(
     stream: &mut TcpStream,
     received: &mut Vec<u8>,
     idle: bool,
-) -> Result<(), CloseReason> {
+) -> Result<(), Ending> {
     let timer = if idle {
         limits.keep_alive_timeout
     } else {
@@ -427,33 +442,33 @@ fn read_more(
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() && idle {
-            return Err("it was idle for the keep-alive timeout");
+            return Err(Ending::Silent("it was idle for the keep-alive timeout"));
         }
         if left.is_zero() {
             let answer = Answer::text(408, "Too slow.");
             let _ = keep_alive::write_answer(stream, &answer, Connection::Close);
-            return Err("the request was refused");
+            return Err(Ending::Answered("the request was refused"));
         }
         if stream.set_read_timeout(Some(left.min(LOOK_UP))).is_err() {
-            return Err("a read failed");
+            return Err(Ending::Silent("a read failed"));
         }
         match super::receive(stream, received) {
             Ok(true) => return Ok(()),
-            Ok(false) if idle => return Err("the client closed it"),
+            Ok(false) if idle => return Err(Ending::Silent("the client closed it")),
             Ok(false) => {
                 println!("Client left before the request was complete.");
-                return Err("the client left in the middle of a request");
+                return Err(Ending::Silent("the client left in the middle of a request"));
             }
             Err(error) if super::is_timeout(&error) => {}
-            Err(_) => return Err("a read failed"),
+            Err(_) => return Err(Ending::Silent("a read failed")),
         }
         // Nothing came in this look-up's time: look up.
         if received.is_empty() {
             if shared.stopping.load(Ordering::SeqCst) {
-                return Err("the server is shutting down");
+                return Err(Ending::Silent("the server is shutting down"));
             }
             if idle && (steps.gives_way)(shared.lock().waiting()) {
-                return Err("another client was waiting");
+                return Err(Ending::Silent("another client was waiting"));
             }
         }
     }
