@@ -60,8 +60,8 @@ use stage_check::client::IO_TIMEOUT;
 use stage_check::report::{self, Tally, Verdict};
 use stage_check::server::{NotStarted, Timeouts};
 use stage_check::{
-    Check, Exercise, Failure, Judge, Needs, Outcome, Rules, Server, Stage, Target, all_exercises,
-    checks, exercises,
+    Check, Exercise, Failure, Judge, Launch, Needs, Outcome, Rules, Server, Stage, System, Target,
+    all_exercises, checks, exercises,
 };
 
 mod grade;
@@ -419,6 +419,9 @@ fn print_checks(checks: &[&Check], indent: &str) {
             Needs::ReadTimeout => " (needs --read-timeout)",
             Needs::KeepAliveTimeout => " (needs --keep-alive-timeout)",
             Needs::Curl => " (needs curl)",
+            Needs::OwnServer(System::Any) => " (needs --exec)",
+            Needs::OwnServer(System::Unix) => " (needs --exec, on Unix)",
+            Needs::OwnServer(System::Linux) => " (needs --exec, on Linux)",
         };
         println!(
             "{indent}{:width$}  {:5}  {}{needs}",
@@ -462,6 +465,9 @@ fn check(
                 read_timeout: args.checking.read_timeout(),
                 keep_alive_timeout: args.checking.keep_alive_timeout(),
                 persistent: stage.persistent,
+                pooled: stage.pooled(),
+                // A server already running cannot be started again.
+                launch: None,
             },
             refused: None,
         }),
@@ -594,6 +600,14 @@ fn start(
     target.read_timeout = read_timeout;
     target.keep_alive_timeout = checking.keep_alive_timeout();
     target.persistent = stage.persistent;
+    target.pooled = stage.pooled();
+    // The checks that need a server of their own start it the same way,
+    // with options of their own.
+    target.launch = Some(Launch::Shell {
+        dir: dir.to_path_buf(),
+        command_line: command_line.to_string(),
+        within,
+    });
     Ok(Subject {
         server: Some(server),
         target,
