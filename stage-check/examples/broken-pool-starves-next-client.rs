@@ -11,9 +11,10 @@
 //! worker should give it up.
 //!
 //! Everything else is right: with a free worker for everyone, it is served
-//! well. See `stage-check` find it (the check that keeps the only worker's
-//! connection idle, with `--workers 1`, and wants the next client answered
-//! long before the keep-alive timeout, fails):
+//! well. See `stage-check` find it (`next_client_served_past_idle_ones`,
+//! which leaves both workers of a `--workers 2` server on idle kept
+//! connections and wants the next client answered within a second, long
+//! before the keep-alive timeout, fails):
 //!
 //! ```text
 //! cargo run -p stage-check -- part10 --exec "cargo run -q -p stage-check --example broken-pool-starves-next-client --"

@@ -9,8 +9,9 @@
 //! flaw: its channel has no bound.
 //!
 //! Everything else is right: while the workers keep up, it is served well.
-//! See `stage-check` find it (the check that fills the queue, with
-//! `--workers 1 --queue 1`, and wants a `503`, fails):
+//! See `stage-check` find it (`full_queue_answered_503`, which fills the
+//! workers and the queue of a `--workers 2 --queue 2` server and wants a
+//! `503` for the next client, fails):
 //!
 //! ```text
 //! cargo run -p stage-check -- part10 --exec "cargo run -q -p stage-check --example broken-pool-unbounded-queue --"

@@ -10,8 +10,8 @@
 //! their answers saying `Connection: close`.
 //!
 //! Everything else is right: until the signal, it is served well. See
-//! `stage-check` find it (the check that sends SIGTERM in the middle of a
-//! request, then sends the rest and wants its answer, fails):
+//! `stage-check` find it (`graceful_shutdown`, which sends SIGTERM in the
+//! middle of a request, then sends the rest and wants its answer, fails):
 //!
 //! ```text
 //! cargo run -p stage-check -- part10 --exec "cargo run -q -p stage-check --example broken-shutdown-drops-requests --"
