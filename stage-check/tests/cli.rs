@@ -219,6 +219,13 @@ fn main() {
             keep_alive_example_fails_its_check(example, failing)
         }));
     }
+    for &(example, failing) in POOL_EXAMPLES {
+        let name = format!("pool_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            pool_example_fails_its_check(example, failing)
+        }));
+    }
     for &example in CORRECT_EXAMPLES {
         let name = format!("correct_example_passes_every_check::{example}");
         let binary = format!("examples/{example}");
@@ -852,23 +859,61 @@ const KEEP_ALIVE_EXAMPLES: &[(&str, &[&str])] = &[
 /// The example `name` of [`KEEP_ALIVE_EXAMPLES`], run through every check
 /// of part 9 but the transcript, fails `failing` and no other check.
 fn keep_alive_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part9", &["--skip", "transcript"], failing);
+}
+
+/// The pooled examples, checked as part 10 (with the tests' timeouts), as
+/// [`KEEP_ALIVE_EXAMPLES`] are: each one's name and the checks it must
+/// fail. Their skeleton logs part 10's lines, so every check runs, the
+/// transcript too. Each part 10 check starts a server of its own, with
+/// the pool it needs; the others share one with the default pool.
+const POOL_EXAMPLES: &[(&str, &[&str])] = &[
+    // Never 503: the client beyond the queue hears nothing.
+    ("broken-pool-unbounded-queue", &["full_queue_answered_503"]),
+    // Idle kept connections hold both workers for the keep-alive timeout.
+    (
+        "broken-pool-starves-next-client",
+        &["next_client_served_past_idle_ones"],
+    ),
+    // Exits at the signal: the request in progress gets no answer.
+    ("broken-shutdown-drops-requests", &["graceful_shutdown"]),
+    // Correct: it fails nothing.
+    ("correct-pool", &[]),
+];
+
+/// The example `name` of [`POOL_EXAMPLES`], run through every check of
+/// part 10, fails `failing` and no other check.
+fn pool_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part10", &[], failing);
+}
+
+/// The example `name`, run through the checks of `stage` (part 9 on), with
+/// the tests' read and keep-alive timeouts and `more` options, fails
+/// `failing` and no other check.
+fn kept_connections_example_fails_its_checks(
+    name: &str,
+    stage: &str,
+    more: &[&str],
+    failing: &[&str],
+) {
     let server = example(name);
     let keep_alive = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT
         .as_secs()
         .to_string();
-    let run = run(&[
-        "part9",
+    let read_timeout = read_timeout();
+    let mut args = vec![
+        stage,
         "--exec",
         &server,
         "--read-timeout",
-        &read_timeout(),
+        &read_timeout,
         "--keep-alive-timeout",
         &keep_alive,
-        "--skip",
-        "transcript",
         "--format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(more);
+    let run = run(&args);
     assert_eq!(
         failed_checks(name, &run),
         failing,
