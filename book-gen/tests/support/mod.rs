@@ -10,7 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
-use stage_check::{Check, Kind, Outcome, Server, Stage, conn, run_check, server};
+use stage_check::server::Timeouts;
+use stage_check::{Check, Kind, Launch, Outcome, Server, Stage, conn, run_check, server};
 
 /// The read timeout our HTTP servers run with here: the tests' own, short
 /// enough that the timeout check waits little, long enough that no other
@@ -61,27 +62,24 @@ pub fn all_pass(checks: &[&'static Check], server: &Started, stage: Stage) -> Ve
 }
 
 /// Starts `binary` on a free port, as stage-check's harness starts our
-/// stages, with `extra` arguments: an exercise's, whose own keep-alive
-/// timeout, if it gives one, takes the place of the tests' (a server
-/// refuses the option twice).
+/// stages: by a `Launch`, so that the checks that need a server of their
+/// own (part 10's) can start another the same way. `extra` are an
+/// exercise's arguments: its own keep-alive timeout, if it gives one, takes
+/// the place of the tests' (a server refuses the option twice).
 pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Started, Failed> {
-    let mut command = Command::new(binary);
-    command.args(["--port", "0"]).args(extra);
-    if stage.kind == Kind::Http {
-        command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
-    }
     let given = extra
         .windows(2)
         .find(|pair| pair[0] == KEEP_ALIVE_OPTION)
         .map(|pair| pair[1].parse().map(Duration::from_secs))
         .transpose()
         .map_err(|error| format!("{KEEP_ALIVE_OPTION} in {extra:?}: {error}"))?;
-    if stage.persistent && given.is_none() {
-        let seconds = KEEP_ALIVE_TIMEOUT.as_secs().to_string();
-        command.args([KEEP_ALIVE_OPTION, &seconds]);
-    }
-    let server =
-        Server::start(command).map_err(|error| format!("{}: {error}", binary.display()))?;
+    let timeouts = Timeouts {
+        read: (stage.kind == Kind::Http).then_some(READ_TIMEOUT),
+        keep_alive: (stage.persistent && given.is_none()).then_some(KEEP_ALIVE_TIMEOUT),
+    };
+    let server = Launch::Program(binary.into())
+        .start(extra, timeouts)
+        .map_err(|error| format!("{}: {error}", binary.display()))?;
     Ok(Started {
         server,
         keep_alive: given.unwrap_or(KEEP_ALIVE_TIMEOUT),
@@ -98,6 +96,7 @@ pub fn checked(check: &Check, server: &Started, stage: Stage) -> Outcome {
         target.keep_alive_timeout = Some(server.keep_alive);
         target.persistent = true;
     }
+    target.pooled = stage.pooled();
     run_check(check, &target).0
 }
 
