@@ -19,27 +19,16 @@ use stage_check::{Check, Kind, Launch, Outcome, Server, Stage, conn, run_check, 
 pub const READ_TIMEOUT: Duration = stage_check::harness::TEST_READ_TIMEOUT;
 
 /// The keep-alive timeout a stage that keeps connections (part 9 on) runs
-/// with here: the tests' own, as for the read timeout, unless an exercise
-/// starts its server with one of its own.
+/// with here: the tests' own, as for the read timeout.
 pub const KEEP_ALIVE_TIMEOUT: Duration = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT;
-
-/// The option that gives a server its keep-alive timeout.
-const KEEP_ALIVE_OPTION: &str = "--keep-alive-timeout";
 
 /// The longest one cargo command may take (the first one compiles the
 /// dependencies).
 pub const CARGO_DEADLINE: Duration = Duration::from_secs(600);
 
-/// A server [`start`] started, and the keep-alive timeout it runs with,
-/// which the checks are told.
-pub struct Started {
-    server: Server,
-    keep_alive: Duration,
-}
-
 /// Runs `checks` against a solved stage's `server`: what is wrong, if
 /// anything, with what each failure showed and what the server said.
-pub fn all_pass(checks: &[&'static Check], server: &Started, stage: Stage) -> Vec<String> {
+pub fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec<String> {
     let mut problems = Vec::new();
     for &check in checks {
         match checked(check, server, stage) {
@@ -51,9 +40,7 @@ pub fn all_pass(checks: &[&'static Check], server: &Started, stage: Stage) -> Ve
                     "{} fails on the solution:\n{}{}",
                     check.name,
                     failure.report(check.hint),
-                    stage_check::report::server_said(
-                        &server.server.stderr().tail(server::SHOWN_LINES)
-                    ),
+                    stage_check::report::server_said(&server.stderr().tail(server::SHOWN_LINES)),
                 ))
             }
         }
@@ -63,37 +50,25 @@ pub fn all_pass(checks: &[&'static Check], server: &Started, stage: Stage) -> Ve
 
 /// Starts `binary` on a free port, as stage-check's harness starts our
 /// stages: by a `Launch`, so that the checks that need a server of their
-/// own (part 10's) can start another the same way. `extra` are an
-/// exercise's arguments: its own keep-alive timeout, if it gives one, takes
-/// the place of the tests' (a server refuses the option twice).
-pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Started, Failed> {
-    let given = extra
-        .windows(2)
-        .find(|pair| pair[0] == KEEP_ALIVE_OPTION)
-        .map(|pair| pair[1].parse().map(Duration::from_secs))
-        .transpose()
-        .map_err(|error| format!("{KEEP_ALIVE_OPTION} in {extra:?}: {error}"))?;
+/// own (part 10's) can start another the same way.
+pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
     let timeouts = Timeouts {
         read: (stage.kind == Kind::Http).then_some(READ_TIMEOUT),
-        keep_alive: (stage.persistent && given.is_none()).then_some(KEEP_ALIVE_TIMEOUT),
+        keep_alive: stage.persistent.then_some(KEEP_ALIVE_TIMEOUT),
     };
-    let server = Launch::Program(binary.into())
+    Launch::Program(binary.into())
         .start(extra, timeouts)
-        .map_err(|error| format!("{}: {error}", binary.display()))?;
-    Ok(Started {
-        server,
-        keep_alive: given.unwrap_or(KEEP_ALIVE_TIMEOUT),
-    })
+        .map_err(|error| format!("{}: {error}", binary.display()).into())
 }
 
 /// Runs `check` against `server`.
-pub fn checked(check: &Check, server: &Started, stage: Stage) -> Outcome {
-    let mut target = server.server.target();
+pub fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
+    let mut target = server.target();
     if stage.kind == Kind::Http {
         target.read_timeout = Some(READ_TIMEOUT);
     }
     if stage.persistent {
-        target.keep_alive_timeout = Some(server.keep_alive);
+        target.keep_alive_timeout = Some(KEEP_ALIVE_TIMEOUT);
         target.persistent = true;
     }
     target.pooled = stage.pooled();

@@ -6,15 +6,17 @@ use std::time::{Duration, Instant};
 
 use super::{EXERCISE_RULE, Exercise};
 use crate::checks::part9::MAX_REQUESTS;
+use crate::checks::part10::OWN_TIMEOUT;
 use crate::checks::{CURL_REQUEST, PAGE};
 use crate::client::{
     BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, Response, WAIT_FOR_REST, answer_at, at_once,
     connection_after, exchange, exchange_in_pieces, expect_body, expect_refusal, next_answer,
     next_exchange, response, response_to_head, send_in_pieces,
 };
-use crate::harness::{TEST_KEEP_ALIVE_TIMEOUT, TEST_READ_TIMEOUT};
+use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
+use crate::server::{Server, Timeouts};
 use crate::wait::poll_until;
-use crate::{Check, Needs, Rule, Target};
+use crate::{Check, Needs, Rule, System, Target};
 
 pub const EXERCISES: &[Exercise] = &[
     Exercise {
@@ -216,15 +218,15 @@ pub const EXERCISES: &[Exercise] = &[
         name: "server_status",
         stage: "part10-thread-pool",
         task: "GET /server-status answers, as text/plain, the pool's workers, how many are busy, and how many connections are queued",
-        server_args: &["--workers", "3"],
+        server_args: &[],
         changes: &[],
         checks: &[Check {
             name: "server_status_counts_the_pool",
-            proves: "with --workers 3 and one kept connection idle, GET /server-status on another says `workers: 3`, `busy: 2` and `queued: 0`, as text/plain; once the idle one is closed, `busy: 1` within 1 s",
+            proves: "on a server of its own with --workers 3 and one kept connection idle, GET /server-status on another says `workers: 3`, `busy: 2` and `queued: 0`, as text/plain; once the idle one is closed, `busy: 1` within 2 s",
             rule: Rule::Stage(EXERCISE_RULE),
             since: 10,
             hint: "In send_response, before the application is called, answer GET /server-status yourself from self.pool: the workers (which the pool must be told of), busy(), queue.len() (book: Part 10, exercise 1).",
-            needs: Needs::Nothing,
+            needs: Needs::OwnServer(System::Any),
             run: server_status_counts_the_pool,
         }],
     },
@@ -232,15 +234,15 @@ pub const EXERCISES: &[Exercise] = &[
         name: "one_close_per_waiting_client",
         stage: "part10-thread-pool",
         task: "a client that waits for a worker costs one kept connection its close, not every one whose worker looks up at that moment",
-        server_args: &["--workers", "2", "--keep-alive-timeout", "10"],
+        server_args: &[],
         changes: &[],
         checks: &[Check {
             name: "one_connection_let_go_per_client",
-            proves: "with --workers 2 and two kept connections, one waiting client gets one of them closed and the other kept: two idle ones, by their workers' look-ups; two with requests under way, by their answers' `Connection: close`",
+            proves: "on a server of its own with --workers 2 and two kept connections, one waiting client gets one of them closed and the other kept: two idle ones, by their workers' look-ups; two with requests under way, by their answers' `Connection: close`",
             rule: Rule::Stage(EXERCISE_RULE),
             since: 10,
             hint: "Count the queued clients that no worker is coming for, in the pool: the accepting thread adds one per client queued, a worker on its way to the queue takes one off; a worker claims a client (fetch_update, only while the count is above 0) before it closes for it (book: Part 10, exercise 2).",
-            needs: Needs::Nothing,
+            needs: Needs::OwnServer(System::Any),
             run: one_connection_let_go_per_client,
         }],
     },
@@ -595,19 +597,39 @@ fn connection_closed_at_max_age(target: &Target) -> Result<(), Failure> {
 /// A request for the page, which part 8 on serves at `/index.html`.
 const PAGE_REQUEST: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
 
-/// The workers `server_status`'s server is started with (`--workers 3`).
+/// Starts a fresh instance of the server under test with `options`, and
+/// [`OWN_TIMEOUT`] for both of its timers, as part 10's checks do: the
+/// check sizes the pool itself, and no timer of the server comes near its
+/// waits.
+fn own_server(target: &Target, options: &[&str]) -> Result<Server, Failure> {
+    let Some(launch) = &target.launch else {
+        return Err(Failure::new("a way to start the server: --exec"));
+    };
+    let timeouts = Timeouts {
+        read: Some(OWN_TIMEOUT),
+        keep_alive: Some(OWN_TIMEOUT),
+    };
+    launch.start(options, timeouts).map_err(|error| {
+        Failure::new(format!(
+            "the server to start with `{}` (and --read-timeout {seconds} \
+             --keep-alive-timeout {seconds}); {error}",
+            options.join(" "),
+            seconds = OWN_TIMEOUT.as_secs()
+        ))
+    })
+}
+
+/// The workers `server_status_counts_the_pool` starts its server with.
 const STATUS_WORKERS: u64 = 3;
 
 /// How often the status page is asked again while a count is awaited.
 const STATUS_POLL: Duration = Duration::from_millis(50);
 
 /// How long a worker may take to be counted free once its client has
-/// closed the connection: the server reads the close at once. Half the
-/// tests' keep-alive timeout, so that a server that frees the worker only
-/// when that timer fires fails every time, not by a coin toss.
-const FREED_WITHIN: Duration = Duration::from_secs(1);
-const _: () = assert!(2 * FREED_WITHIN.as_millis() <= TEST_KEEP_ALIVE_TIMEOUT.as_millis());
-
+/// closed the connection: the server reads the close at once. A fifth of
+/// the server's keep-alive timeout, which would free it too.
+const FREED_WITHIN: Duration = Duration::from_secs(2);
+const _: () = assert!(5 * FREED_WITHIN.as_millis() <= OWN_TIMEOUT.as_millis());
 /// The three counts of the status page.
 #[derive(Debug, PartialEq, Eq)]
 struct PoolStatus {
@@ -649,9 +671,9 @@ fn server_status(addr: SocketAddr) -> Result<(Conn, PoolStatus), Failure> {
 
 /// Asks for the status page every [`STATUS_POLL`], for at most `within`,
 /// until it says `busy: 1` (the connection that asks, and no other).
-fn until_only_we_are_served(target: &Target, within: Duration, why: &str) -> Result<(), Failure> {
+fn until_only_we_are_served(addr: SocketAddr, within: Duration, why: &str) -> Result<(), Failure> {
     let mut last = None;
-    let done = poll_until(within, STATUS_POLL, || match server_status(target.addr) {
+    let done = poll_until(within, STATUS_POLL, || match server_status(addr) {
         Ok((_, status)) if status.busy == 1 => Some(Ok(())),
         Ok((conn, _)) => {
             last = Some(conn);
@@ -670,18 +692,20 @@ fn until_only_we_are_served(target: &Target, within: Duration, why: &str) -> Res
 }
 
 fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
-    // The connections of the checks before this one may hold their workers
-    // a moment longer, as they close: first, within a deadline, wait until
-    // the page counts only the connection that asks for it.
-    until_only_we_are_served(target, IO_TIMEOUT, "with no other client")?;
-    let mut kept = Conn::open(target.addr)?;
+    let workers = STATUS_WORKERS.to_string();
+    let server = own_server(target, &["--workers", &workers])?;
+    let addr = server.addr();
+    // With no other client, the page counts the connection that asks for
+    // it. (Within a deadline: a worker may not have started yet.)
+    until_only_we_are_served(addr, IO_TIMEOUT, "with no other client")?;
+    let mut kept = Conn::open(addr)?;
     let (answer, _) = next_exchange(&mut kept, 0, PAGE_REQUEST, Method::Other)?;
     if !answer.keeps_connection() {
         return Err(kept.fail("the connection kept after the answer, to hold its worker"));
     }
     // The kept connection holds a worker while it is idle; the one that
     // asks holds another.
-    let (conn, status) = server_status(target.addr)?;
+    let (conn, status) = server_status(addr)?;
     let expected = PoolStatus {
         workers: STATUS_WORKERS,
         busy: 2,
@@ -695,7 +719,7 @@ fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
     }
     // Once we close the idle connection, its worker is free again.
     drop(kept);
-    until_only_we_are_served(target, FREED_WITHIN, "once the kept connection was closed")
+    until_only_we_are_served(addr, FREED_WITHIN, "once the kept connection was closed")
 }
 
 /// How long the idle connections are left alone once the waiting client is
@@ -704,21 +728,21 @@ fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
 /// go. That nothing more happens cannot be polled for, only waited out.
 const SECOND_CLOSE_WITHIN: Duration = Duration::from_millis(500);
 
-/// The keep-alive timeout `one_close_per_waiting_client`'s server is
-/// started with (`--keep-alive-timeout 10`): far beyond the time the idle
-/// connections sit idle, so that it never closes one.
-const WAITING_KEEP_ALIVE: Duration = Duration::from_secs(10);
-const _: () = assert!(10 * SECOND_CLOSE_WITHIN.as_millis() <= WAITING_KEEP_ALIVE.as_millis());
+const _: () = assert!(10 * SECOND_CLOSE_WITHIN.as_millis() <= OWN_TIMEOUT.as_millis());
 
 /// How long the check lets the server take connections in before the
 /// next step: workers take the two with requests under way, then the
 /// acceptor queues the third. Both happen at once, and nothing outside
-/// shows that they have: this is pacing, long enough for a worker that
-/// was busy with the connection of a check before to be back, on a
-/// machine whose cores are shared. A request under way waits through two
-/// of these at most, a sixth of the tests' read timeout.
+/// shows that they have: this is pacing, long enough for a worker to be
+/// back in the queue on a machine whose cores are busy. A request under
+/// way waits through two of these at most, a twentieth of the server's
+/// read timeout.
 const TAKEN_IN: Duration = Duration::from_millis(250);
-const _: () = assert!(6 * 2 * TAKEN_IN.as_millis() <= TEST_READ_TIMEOUT.as_millis());
+const _: () = assert!(20 * 2 * TAKEN_IN.as_millis() <= OWN_TIMEOUT.as_millis());
+
+/// The workers `one_connection_let_go_per_client` starts its server with:
+/// as many as the kept connections, so that a third client waits.
+const TWO_WORKERS: &[&str] = &["--workers", "2"];
 
 /// A request in two halves: the first holds a connection in the middle of
 /// a request, where a worker waits for the rest, and does not look up.
@@ -727,8 +751,8 @@ const SECOND_HALF: &[u8] = b"Host: x\r\n\r\n";
 
 /// Two new connections, each with the first half of a request, given the
 /// time for a worker each to take them.
-fn two_in_the_middle_of_a_request(target: &Target) -> Result<[Conn; 2], Failure> {
-    let mut conns = [Conn::open(target.addr)?, Conn::open(target.addr)?];
+fn two_in_the_middle_of_a_request(addr: SocketAddr) -> Result<[Conn; 2], Failure> {
+    let mut conns = [Conn::open(addr)?, Conn::open(addr)?];
     for conn in &mut conns {
         conn.send(FIRST_HALF)?;
     }
@@ -750,16 +774,9 @@ fn answered_or_closed(conn: &mut Conn, end: usize) -> Result<Option<Response>, F
 }
 
 fn one_connection_let_go_per_client(target: &Target) -> Result<(), Failure> {
-    // With two workers, the checks before this one may still hold one a
-    // moment as their connections close; a log says when they have.
-    if let Some(log) = &target.log {
-        let _ = log.wait_for(IO_TIMEOUT, |lines| {
-            let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
-            (count("Socket established with") <= count("Socket with ")).then_some(())
-        });
-    }
-    idle_ones_let_go_once(target)?;
-    answers_let_go_once(target)
+    let server = own_server(target, TWO_WORKERS)?;
+    idle_ones_let_go_once(server.addr())?;
+    answers_let_go_once(server.addr())
 }
 
 /// Two idle kept connections, one waiting client: the workers of both
@@ -767,8 +784,8 @@ fn one_connection_let_go_per_client(target: &Target) -> Result<(), Failure> {
 /// (The stage as it is closes both only when the two look up within the
 /// same few microseconds, which happens often, not always;
 /// `answers_let_go_once` shows its flaw every time.)
-fn idle_ones_let_go_once(target: &Target) -> Result<(), Failure> {
-    let mut idle = two_in_the_middle_of_a_request(target)?;
+fn idle_ones_let_go_once(addr: SocketAddr) -> Result<(), Failure> {
+    let mut idle = two_in_the_middle_of_a_request(addr)?;
     let mut ends = [0; 2];
     for (conn, end) in idle.iter_mut().zip(&mut ends) {
         conn.send(SECOND_HALF)?;
@@ -779,7 +796,7 @@ fn idle_ones_let_go_once(target: &Target) -> Result<(), Failure> {
         *end = next;
     }
     // Both workers hold an idle connection: the third client waits.
-    let conn = exchange(target.addr, PAGE_REQUEST)?;
+    let conn = exchange(addr, PAGE_REQUEST)?;
     expect_body(&conn, PAGE)?;
     thread::sleep(SECOND_CLOSE_WITHIN);
     let mut answered = 0;
@@ -798,8 +815,8 @@ fn idle_ones_let_go_once(target: &Target) -> Result<(), Failure> {
              other kept: both were closed",
         )),
         _ => Err(idle[1].fail(
-            "one idle connection let go for the client that waited (is the server started \
-             with --workers 2?): both were kept",
+            "one idle connection let go for the client that waited (--workers 2), as the \
+             stage does: both were kept",
         )),
     }
 }
@@ -809,9 +826,9 @@ fn idle_ones_let_go_once(target: &Target) -> Result<(), Failure> {
 /// second keeps its connection. The stage as it is says `close` on both,
 /// every time: the first closing worker lingers, reading what its client
 /// may still send, and the client stays queued meanwhile.
-fn answers_let_go_once(target: &Target) -> Result<(), Failure> {
-    let [mut first, mut second] = two_in_the_middle_of_a_request(target)?;
-    let mut waiting = Conn::open(target.addr)?;
+fn answers_let_go_once(addr: SocketAddr) -> Result<(), Failure> {
+    let [mut first, mut second] = two_in_the_middle_of_a_request(addr)?;
+    let mut waiting = Conn::open(addr)?;
     waiting.send(PAGE_REQUEST)?;
     thread::sleep(TAKEN_IN);
     // The first answer goes to a client that waits: it lets its connection
@@ -842,31 +859,4 @@ fn answers_let_go_once(target: &Target) -> Result<(), Failure> {
         return Err(second.fail("200 for the page on the kept connection"));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The arguments `name`'s server is started with.
-    fn server_args(name: &str) -> Vec<String> {
-        let exercise = EXERCISES.iter().find(|exercise| exercise.name == name);
-        let args = exercise
-            .map(|exercise| exercise.server_args)
-            .unwrap_or_default();
-        args.iter().map(|arg| arg.to_string()).collect()
-    }
-
-    #[test]
-    fn the_pool_exercises_start_their_servers_as_their_checks_count_on() {
-        assert_eq!(
-            server_args("server_status"),
-            ["--workers", &STATUS_WORKERS.to_string()]
-        );
-        let seconds = WAITING_KEEP_ALIVE.as_secs().to_string();
-        assert_eq!(
-            server_args("one_close_per_waiting_client"),
-            ["--workers", "2", "--keep-alive-timeout", &seconds]
-        );
-    }
 }
