@@ -670,21 +670,29 @@ fn server_status(addr: SocketAddr) -> Result<(Conn, PoolStatus), Failure> {
 }
 
 /// Asks for the status page every [`STATUS_POLL`], for at most `within`,
-/// until it says `busy: 1` (the connection that asks, and no other).
-fn until_only_we_are_served(addr: SocketAddr, within: Duration, why: &str) -> Result<(), Failure> {
+/// until it says `workers: 3`, `busy: {busy}` (`who` they are) and
+/// `queued: 0`. A worker counts itself free a moment after it closed its
+/// connection: a page asked for at once may count it still.
+fn until_status(addr: SocketAddr, busy: u64, who: &str, within: Duration) -> Result<(), Failure> {
+    let expected = PoolStatus {
+        workers: STATUS_WORKERS,
+        busy,
+        queued: 0,
+    };
     let mut last = None;
     let done = poll_until(within, STATUS_POLL, || match server_status(addr) {
-        Ok((_, status)) if status.busy == 1 => Some(Ok(())),
-        Ok((conn, _)) => {
-            last = Some(conn);
+        Ok((_, status)) if status == expected => Some(Ok(())),
+        Ok(seen) => {
+            last = Some(seen);
             None
         }
         Err(failure) => Some(Err(failure)),
     });
     match (done, last) {
         (Some(result), _) => result,
-        (None, Some(conn)) => Err(conn.fail(format!(
-            "`busy: 1` within {} s, {why}",
+        (None, Some((conn, status))) => Err(conn.fail(format!(
+            "`workers: {STATUS_WORKERS}` (--workers {STATUS_WORKERS}), `busy: {busy}` ({who}) \
+             and `queued: 0`, within {} s; the page said {status:?}",
             within.as_secs_f32()
         ))),
         (None, None) => Err(Failure::new("the status page")),
@@ -695,9 +703,8 @@ fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
     let workers = STATUS_WORKERS.to_string();
     let server = own_server(target, &["--workers", &workers])?;
     let addr = server.addr();
-    // With no other client, the page counts the connection that asks for
-    // it. (Within a deadline: a worker may not have started yet.)
-    until_only_we_are_served(addr, IO_TIMEOUT, "with no other client")?;
+    let asking = "the connection that asks, and no other";
+    until_status(addr, 1, asking, IO_TIMEOUT)?;
     let mut kept = Conn::open(addr)?;
     let (answer, _) = next_exchange(&mut kept, 0, PAGE_REQUEST, Method::Other)?;
     if !answer.keeps_connection() {
@@ -705,21 +712,12 @@ fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
     }
     // The kept connection holds a worker while it is idle; the one that
     // asks holds another.
-    let (conn, status) = server_status(addr)?;
-    let expected = PoolStatus {
-        workers: STATUS_WORKERS,
-        busy: 2,
-        queued: 0,
-    };
-    if status != expected {
-        return Err(conn.fail(format!(
-            "`workers: {STATUS_WORKERS}` (--workers {STATUS_WORKERS}), `busy: 2` (a kept idle \
-             connection, and the one that asks) and `queued: 0`; the page said {status:?}"
-        )));
-    }
+    let both = "a kept idle connection, and the one that asks";
+    until_status(addr, 2, both, IO_TIMEOUT)?;
     // Once we close the idle connection, its worker is free again.
     drop(kept);
-    until_only_we_are_served(addr, FREED_WITHIN, "once the kept connection was closed")
+    let freed = "the one that asks, once the kept idle connection was closed";
+    until_status(addr, 1, freed, FREED_WITHIN)
 }
 
 /// How long the idle connections are left alone once the waiting client is
