@@ -160,13 +160,18 @@ enum Client {
     /// Types these lines into a TCP connection, as with `nc`, reading each
     /// echo before the next line.
     Typed(&'static [&'static str]),
+    /// Runs curl as [`Client::CurlPath`] does, then presses Ctrl-C in the
+    /// server's terminal (sends it SIGINT), and shows its shutdown.
+    CurlThenCtrlC(&'static str, &'static [&'static str]),
 }
 
-/// One "Try it": a stage, a name, and what its client does.
+/// One "Try it": a stage, a name, what its client does, and the options
+/// its server is started with (shown on its `cargo run` line).
 struct TryIt {
     stage: &'static str,
     name: &'static str,
     client: Client,
+    server_args: &'static [&'static str],
 }
 
 const TRY_IT: &[TryIt] = &[
@@ -174,86 +179,103 @@ const TRY_IT: &[TryIt] = &[
         stage: "part4-tcp-echo",
         name: "echo",
         client: Client::Typed(&["hello", "world"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part5-http-httparse",
         name: "curl",
         client: Client::Curl(&["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part5-http-httparse",
         name: "bad-content-length",
         client: Client::Curl(&["-i", "-H", "Content-Length: -1"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part5-oo-session",
         name: "curl",
         client: Client::Curl(&["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part5-oo-session",
         name: "head",
         client: Client::Curl(&["-I"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part6-custom-parser",
         name: "curl",
         client: Client::Curl(&["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part6-custom-parser",
         name: "no-space-after-colon",
         client: Client::Curl(&["-i", "-H", "Name:no-space-needed"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part6-custom-parser",
         name: "space-before-colon",
         client: Client::Curl(&["-i", "-H", "X-Name : value"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part6-custom-parser",
         name: "post-body",
         client: Client::Curl(&["-i", "-d", "abc=def"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part7-app-interface",
         name: "curl",
         client: Client::Curl(&["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part7-app-interface",
         name: "create",
         client: Client::CurlPath("/create", &["-i", "-d", "name=Ada"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part7-app-interface",
         name: "not-found",
         client: Client::CurlPath("/nothing-here", &["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part8-web-framework",
         name: "query",
         client: Client::CurlPath("/?name=J%C3%BCrgen+X&b", &["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part8-web-framework",
         name: "json",
         client: Client::CurlPath("/some_json", &["-i", "-X", "POST"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part8-web-framework",
         name: "method-not-allowed",
         client: Client::CurlPath("/create", &["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part9-keep-alive",
         name: "two-urls",
         client: Client::CurlPaths(&["/index.html", "/missing"], &["-i"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part9-keep-alive",
         name: "close",
         client: Client::CurlPath("/index.html", &["-i", "-H", "Connection: close"]),
+        server_args: &[],
     },
     TryIt {
         stage: "part9-keep-alive",
@@ -262,6 +284,20 @@ const TRY_IT: &[TryIt] = &[
             &["/index.html", "/index.html"],
             &["-i", "--http1.0", "-H", "Connection: keep-alive"],
         ),
+        server_args: &[],
+    },
+    // One worker, so that the log names the same one on every run.
+    TryIt {
+        stage: "part10-thread-pool",
+        name: "two-urls",
+        client: Client::CurlPaths(&["/index.html", "/missing"], &["-i"]),
+        server_args: &["--workers", "1"],
+    },
+    TryIt {
+        stage: "part10-thread-pool",
+        name: "ctrl-c",
+        client: Client::CurlThenCtrlC("/index.html", &["-i"]),
+        server_args: &["--workers", "1"],
     },
 ];
 
@@ -270,7 +306,10 @@ pub fn try_it_needs_curl() -> bool {
     TRY_IT.iter().any(|t| {
         matches!(
             t.client,
-            Client::Curl(_) | Client::CurlPath(..) | Client::CurlPaths(..)
+            Client::Curl(_)
+                | Client::CurlPath(..)
+                | Client::CurlPaths(..)
+                | Client::CurlThenCtrlC(..)
         )
     })
 }
@@ -432,13 +471,18 @@ fn normalise_check_run(printed: &str) -> String {
 /// server's, as a reader would see them in two terminals.
 fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
     let mut command = Command::new(bin_dir.join(try_it.stage));
-    command.args(["--port", "0"]);
-    let server = Server::start(command)?;
+    command.args(["--port", "0"]).args(try_it.server_args);
+    let mut server = Server::start(command)?;
     let addr = server.addr();
     let (shown_command, printed) = match try_it.client {
-        Client::Curl(args) | Client::CurlPath(_, args) | Client::CurlPaths(_, args) => {
+        Client::Curl(args)
+        | Client::CurlPath(_, args)
+        | Client::CurlPaths(_, args)
+        | Client::CurlThenCtrlC(_, args) => {
             let paths: &[&str] = match &try_it.client {
-                Client::CurlPath(path, _) => std::slice::from_ref(path),
+                Client::CurlPath(path, _) | Client::CurlThenCtrlC(path, _) => {
+                    std::slice::from_ref(path)
+                }
                 Client::CurlPaths(paths, _) => paths,
                 _ => &[""],
             };
@@ -507,16 +551,59 @@ fn run_try_it(try_it: &TryIt, bin_dir: &Path) -> Result<(String, String)> {
             server.log().lines()
         );
     }
+    let mut logged = server.log().lines();
+    if let Client::CurlThenCtrlC(..) = try_it.client {
+        logged.extend(interrupt(&mut server)?);
+    }
     // A terminal shows the next prompt on a line of its own.
     let newline = if printed.ends_with('\n') { "" } else { "\n" };
     let client = format!("$ {shown_command}\n{printed}{newline}");
+    let options = if try_it.server_args.is_empty() {
+        String::new()
+    } else {
+        format!(" -- {}", quoted(try_it.server_args))
+    };
     let server_side = format!(
-        "$ cargo run -p {}\n{}\n",
+        "$ cargo run -p {}{options}\n{}\n",
         try_it.stage,
-        server.log().lines().join("\n")
+        logged.join("\n")
     );
     let port = addr.port().to_string();
     Ok((normalise(&client, &port), normalise(&server_side, &port)))
+}
+
+/// Presses Ctrl-C in the server's terminal: sends it SIGINT with `kill`.
+/// Returns what the terminal then shows: `^C`, then the lines the server
+/// logs until it exits, which it must within a few seconds, with status 0.
+fn interrupt(server: &mut Server) -> Result<Vec<String>> {
+    let before = server.log().count();
+    let sent = Command::new("kill")
+        .args(["-INT", &server.pid().to_string()])
+        .status()?;
+    if !sent.success() {
+        bail!("kill -INT failed");
+    }
+    let exited =
+        stage_check::wait::poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            server.exit_status()
+        });
+    match exited {
+        Some(status) if status.success() => {}
+        other => bail!("the server did not exit with 0 after Ctrl-C: {other:?}"),
+    }
+    // Its last line may still be on its way to us from the pipe.
+    let last = server.log().wait_for(Duration::from_secs(5), |lines| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("Shut down:"))
+            .then_some(())
+    });
+    if last.is_none() {
+        bail!("the server exited without its `Shut down:` line");
+    }
+    let mut shown = vec!["^C".to_string()];
+    shown.extend(server.log().lines().into_iter().skip(before));
+    Ok(shown)
 }
 
 /// Shell-quotes arguments that need it, for the command shown.

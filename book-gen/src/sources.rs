@@ -45,9 +45,24 @@ pub fn linked() -> Result<Vec<String>> {
             }
         }
     }
-    paths.sort();
+    // In the series' order: `part10-…` after `part9-…`, where a plain sort
+    // of the text would put it before `part4-…`.
+    paths.sort_by_key(|path| series_order(path));
     paths.dedup();
     Ok(paths)
+}
+
+/// A path's key in the series' order: the text before its first digit,
+/// then that number as a number (`part10-thread-pool/…` is `("part", 10)`),
+/// then the path itself.
+fn series_order(path: &str) -> (String, u32, String) {
+    let digits_at = path
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(path.len());
+    let (before, rest) = path.split_at(digits_at);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let number = digits.parse().unwrap_or(0);
+    (before.to_string(), number, path.to_string())
 }
 
 /// The page of each linked path, and the index of them all.

@@ -1,36 +1,40 @@
-//! # Part 9: keep-alive
+//! # Part 10: a thread pool
 //!
-//! Part 8's server, framework and application, with one change: a
-//! connection carries one request after another, until it should close.
-//! HTTP/1.1 keeps a connection open unless one side says otherwise
-//! (RFC 9112, section 9.3), and every browser and curl count on it: opening
-//! a connection, and a thread for it, costs more than most requests.
-//! `diff -ru part8-web-framework part10-thread-pool` shows the lesson.
+//! Part 9's server, framework and application, with the thread per
+//! connection replaced by a fixed pool: `--workers` threads take accepted
+//! connections from a queue that holds at most `--queue` of them. A thread
+//! per connection has no bound: 3,000 idle clients held 3,000 threads in
+//! part 9, and nothing stopped the 30,000th.
+//! `diff -ru part9-keep-alive part10-thread-pool` shows the lesson.
 //!
-//! **What this stage adds:** the session's loop over requests
-//! (`Session::serve_requests`): the bytes after one request's end start the
-//! next one, pipelined requests are answered in order, and each answer says
-//! `Connection: close` exactly when the server closes after it; the
-//! keep-alive timeout for an idle connection, and `--max-requests`.
+//! **What this stage adds:** the queue and the workers (`src/pool.rs`,
+//! `work`); a `503 Service Unavailable` when the queue is full
+//! (`refuse_busy`); a worker lets go of an idle keep-alive connection while
+//! other clients wait (`Session::stop_waiting`); and a graceful shutdown on
+//! Ctrl-C or SIGTERM (`on_signal`, `shut_down`).
 //!
-//! **What it keeps simple, on purpose:** still a thread per connection, so
-//! that an idle connection holds a thread (the next stage's reason to
-//! exist); no chunked request bodies (answered `501`, then closed).
+//! **What it keeps simple, on purpose:** a worker still blocks on its
+//! connection's reads, so each connection served holds a thread, idle or
+//! not (the next stage's reason to exist); no chunked request bodies
+//! (answered `501`, then closed).
 //!
 //! Run it and poke it:
 //!
 //! ```text
-//! cargo run -p part10-thread-pool
+//! cargo run -p part10-thread-pool -- --workers 2
 //! curl -v localhost:5000/index.html localhost:5000/create
 //! ```
+//!
+//! Then press Ctrl-C, and read the log of the shutdown.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
@@ -53,13 +57,22 @@ use part10_thread_pool::application::{Application, Connection};
 
 mod app;
 mod http_request;
+mod pool;
 use http_request::HttpRequest;
+use pool::Pool;
 
 /// How many bytes one read takes from the socket, like the post's `recv(1024)`.
 const READ_SIZE: usize = 1024;
 
 /// Why a connection ends: the last words of its log line.
 type CloseReason = &'static str;
+
+/// What waits in the queue: an accepted connection, and who it is from.
+type Client = (TcpStream, SocketAddr);
+
+/// How often a worker whose connection waits for a request looks up, to
+/// see whether other clients wait for a worker or the server shuts down.
+const LOOK_UP_EVERY: Duration = Duration::from_millis(100);
 
 // ANCHOR: args
 /// The command line. `clap` builds `--help` and `--version` from this struct
@@ -88,6 +101,18 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_requests: u64,
+    /// How many worker threads serve connections, one connection each at a time.
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    workers: u64,
+    /// How many accepted connections may wait for a worker; the next gets `503 Service Unavailable`.
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    queue: u64,
+    /// On Ctrl-C or SIGTERM, how long the requests in progress may take to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    shutdown_timeout: u64,
 }
 // ANCHOR_END: args
 
@@ -124,8 +149,6 @@ fn run(args: Args) -> anyhow::Result<()> {
     log::set_quiet(args.quiet);
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("failed to bind {}:{}", args.host, args.port))?;
-    // The real address: with `--port 0` this is how to learn the port.
-    println!("Listening on {}", listener.local_addr()?);
     // ANCHOR: choose_app
     // The application this server runs: any `Application` will do. `Arc`
     // ("atomically reference counted") lets every connection's thread share
@@ -137,20 +160,97 @@ fn run(args: Args) -> anyhow::Result<()> {
         keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout),
         max_requests: args.max_requests,
     };
-    serve_forever(listener, limits, app);
+    let pool = Arc::new(Pool::new(args.queue as usize));
+    let all_finished = start_workers(args.workers, &pool, limits, &app)?;
+    on_signal(&listener, &pool)?;
+    // The real address: with `--port 0` this is how to learn the port.
+    // Printed once the workers and the signal handler are ready, so that
+    // whoever reads it may count on both.
+    println!("Listening on {}", listener.local_addr()?);
+    serve_forever(&listener, &pool);
+    // Only a signal ends `serve_forever`. Dropping the listener closes its
+    // socket: from here on, the system refuses new connections.
+    drop(listener);
+    shut_down(
+        &pool,
+        &all_finished,
+        Duration::from_secs(args.shutdown_timeout),
+    );
     Ok(())
 }
 // ANCHOR_END: run
 
+// ANCHOR: start_workers
+/// Starts `count` workers, which serve what `pool`'s queue hands them.
+/// Returns a channel's receiving end that hears when every worker has
+/// ended: each holds a clone of the sending end, and drops it as it ends.
+fn start_workers(
+    count: u64,
+    pool: &Arc<Pool<Client>>,
+    limits: Limits,
+    app: &Arc<dyn Application>,
+) -> anyhow::Result<mpsc::Receiver<()>> {
+    let (finished, all_finished) = mpsc::channel::<()>();
+    for id in 1..=count {
+        let (pool, app, finished) = (Arc::clone(pool), Arc::clone(app), finished.clone());
+        // A name shows in a panic's message: "thread 'worker 3' panicked".
+        thread::Builder::new()
+            .name(format!("worker {id}"))
+            .spawn(move || {
+                let _finished = finished;
+                work(id, &pool, limits, &app);
+            })
+            .context("failed to start the workers")?;
+    }
+    Ok(all_finished)
+}
+// ANCHOR_END: start_workers
+
+// ANCHOR: on_signal
+/// Makes Ctrl-C (SIGINT) and SIGTERM, the signal `kill`, systemd and Docker
+/// send to stop a program, start the shutdown. Without a handler, either
+/// ends the process at once, in the middle of its clients' requests.
+///
+/// `ctrlc` runs the handler on a thread of its own. It sets the pool's flag,
+/// then wakes the accepting thread, asleep in `accept`, the plain way: by
+/// connecting to it.
+fn on_signal(listener: &TcpListener, pool: &Arc<Pool<Client>>) -> anyhow::Result<()> {
+    let mut wake = listener.local_addr()?;
+    // Listening on every address (`--host 0.0.0.0`), we call on loopback.
+    if wake.ip().is_unspecified() {
+        wake.set_ip(match wake.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        });
+    }
+    let pool = Arc::clone(pool);
+    ctrlc::set_handler(move || {
+        // A second signal finds the shutdown under way, and does nothing.
+        if pool.shut_down() {
+            // Refused or not, the call wakes `accept`, which sees the flag.
+            let _ = TcpStream::connect(wake);
+        }
+    })
+    .context("failed to set up the signal handler")?;
+    Ok(())
+}
+// ANCHOR_END: on_signal
+
 // ANCHOR: serve_forever
-/// Accepts clients forever, each served by a thread of its own.
+/// Accepts clients until the server shuts down, and queues each for a
+/// worker; refuses one when the queue is full.
 ///
 /// `TcpListener::bind` listens with a backlog of 128 connections waiting to
 /// be accepted, not the original's 1, under which 20 clients at once waited
 /// seconds to get in.
-fn serve_forever(listener: TcpListener, limits: Limits, app: Arc<dyn Application>) {
+fn serve_forever(listener: &TcpListener, pool: &Pool<Client>) {
     loop {
-        let (stream, address) = match listener.accept() {
+        let accepted = listener.accept();
+        // The signal handler's wake-up call, or a client just too late.
+        if pool.is_shutting_down() {
+            return;
+        }
+        let (stream, address) = match accepted {
             Ok(client) => client,
             Err(error) => {
                 // Such as "too many open files". Pause, rather than spin
@@ -161,19 +261,113 @@ fn serve_forever(listener: TcpListener, limits: Limits, app: Arc<dyn Application
             }
         };
         log!("Socket established with {address}.");
-        // Each session gets a handle on the application: a copy of the
-        // `Arc`, not of the application.
-        let app = Arc::clone(&app);
-        // `move` hands the stream to the new thread: from here on the thread
-        // owns it, and the socket is closed when the thread is done with it.
-        let spawned =
-            thread::Builder::new().spawn(move || Session::new(stream, address, limits, app).run());
-        if let Err(error) = spawned {
-            log!("Could not start a thread for {address}: {error}.");
+        // The queue takes the connection, or hands it back when full.
+        if let Err((stream, address)) = pool.queue.push((stream, address)) {
+            refuse_busy(stream, address);
         }
     }
 }
 // ANCHOR_END: serve_forever
+
+// ANCHOR: refuse_busy
+/// Answers a client no worker can take: `503 Service Unavailable`, with
+/// `Retry-After` in seconds (RFC 9110, section 15.6.4), then the close.
+/// That is backpressure: the client hears "later", rather than waiting in a
+/// queue without end, or in silence.
+///
+/// This runs on the accepting thread, which must never wait on a client:
+/// the answer fits in the socket's buffer, and a write timeout bounds it
+/// anyway; and rather than linger for the client's close, as `run` does, we
+/// only drop what it sent already, so that the close is not a reset.
+fn refuse_busy(stream: TcpStream, address: SocketAddr) {
+    let body = b"503 Service Unavailable: every worker is busy, try again in a second\n";
+    let headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Retry-After", "1"),
+    ];
+    let response = make_response_with_connection(503, &headers, body, Some("close"));
+    let sent = stream
+        .set_write_timeout(Some(LOOK_UP_EVERY))
+        .and_then(|()| (&stream).write_all(&response));
+    match sent {
+        Ok(()) => log!("Refused {address}: every worker is busy and the queue is full."),
+        Err(error) => log!("Could not send the refusal to {address}: {error}."),
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    if stream.set_nonblocking(true).is_ok() {
+        let mut scratch = [0; READ_SIZE];
+        // At most a few reads: until nothing more is there (`WouldBlock`).
+        for _ in 0..16 {
+            if !matches!((&stream).read(&mut scratch), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+    log!("Socket with {address} closed: the queue was full.");
+}
+// ANCHOR_END: refuse_busy
+
+// ANCHOR: work
+/// A worker: serves one connection after another, as the queue hands them
+/// out, until the queue is closed and empty.
+fn work(id: u64, pool: &Arc<Pool<Client>>, limits: Limits, app: &Arc<dyn Application>) {
+    while let Some((stream, address)) = pool.queue.pop() {
+        // Counted busy until this iteration ends, however it ends.
+        let _busy = pool.busy_guard();
+        log!("Worker {id} serves {address}.");
+        // Each session gets handles on the application and the pool:
+        // copies of the `Arc`s, not of what they point to.
+        let session = Session::new(stream, address, limits, Arc::clone(app), Arc::clone(pool));
+        // A panic of the application is answered `500` where it is called
+        // (`send_response`). This catches one of the server's own, should
+        // there be one: the worker goes on to the next connection, and the
+        // pool never shrinks.
+        if panic::catch_unwind(AssertUnwindSafe(|| session.run())).is_err() {
+            log!("Worker {id} lost the connection to {address} to a panic.");
+        }
+    }
+}
+// ANCHOR_END: work
+
+// ANCHOR: shut_down
+/// The rest of the shutdown, once the listener is closed: the workers
+/// finish the requests in progress (whose answers now say
+/// `Connection: close`), close the connections that wait for one, and stop.
+/// We wait for them up to `timeout`; when it runs out, returning from
+/// `main` ends the process, and cuts off what is left.
+///
+/// The Rust Book's pool shuts down in its `Drop`: it closes the channel and
+/// joins every worker. That runs only if `main` returns, which a Ctrl-C
+/// without a handler never lets it; and a join waits without a bound.
+fn shut_down(pool: &Pool<Client>, all_finished: &mpsc::Receiver<()>, timeout: Duration) {
+    let seconds = timeout.as_secs();
+    log!("Shutting down: no longer accepting connections.");
+    let serving = pool.busy() + pool.queue.len();
+    log!(
+        "Waiting up to {seconds} s for {} to finish.",
+        connections(serving)
+    );
+    // The workers empty the queue, then find it closed, and end.
+    pool.queue.close();
+    // Nothing is ever sent on the channel: `recv_timeout` returns when every
+    // worker has dropped its end (`Disconnected`), or when time runs out.
+    match all_finished.recv_timeout(timeout) {
+        Err(RecvTimeoutError::Timeout) => log!(
+            "Shut down: cut off {} after the {seconds} s shutdown timeout.",
+            connections(pool.busy())
+        ),
+        _ => log!("Shut down: every connection finished."),
+    }
+}
+// ANCHOR_END: shut_down
+
+/// `1 connection`, `2 connections`.
+fn connections(count: usize) -> String {
+    match count {
+        1 => "1 connection".to_string(),
+        _ => format!("{count} connections"),
+    }
+}
 
 // ANCHOR: session
 /// One client's connection, from the first byte read to the close: the
@@ -188,12 +382,14 @@ fn serve_forever(listener: TcpListener, limits: Limits, app: Arc<dyn Application
 /// The session now also holds the request being read, which the parser
 /// fills in, and the application that will answer it. From part 9 on it
 /// outlives its requests: each gets a new parser and a new request, and the
-/// session counts them.
+/// session counts them. From part 10 on it knows its pool, to see whether
+/// others wait for a worker, and whether the server shuts down.
 struct Session {
     stream: TcpStream,
     address: SocketAddr,
     limits: Limits,
     app: Arc<dyn Application>,
+    pool: Arc<Pool<Client>>,
     /// How many requests this connection has carried so far.
     requests: u64,
     /// Whether bytes of a request have come that is not answered yet.
@@ -208,12 +404,14 @@ impl Session {
         address: SocketAddr,
         limits: Limits,
         app: Arc<dyn Application>,
+        pool: Arc<Pool<Client>>,
     ) -> Self {
         Session {
             stream,
             address,
             limits,
             app,
+            pool,
             requests: 0,
             in_request: false,
             parser: HttpRequestParser::default(),
@@ -258,14 +456,20 @@ impl Session {
         // is gone. Hand what came to `self.feed`, and stop when it says why
         // to close."
         let mut data = [0; READ_SIZE];
+        // Since when the connection has waited for its next request.
+        let mut waiting_since = Instant::now();
         loop {
-            // Between two requests the connection is idle: it may wait for
-            // the keep-alive timeout. Within a request, and for the first
-            // one, a stall is the read timeout, as in the earlier stages.
-            let idle = self.requests > 0 && !self.in_request;
-            let timeout = if idle {
-                self.limits.keep_alive_timeout
+            // Before a request's first byte, the connection waits: for its
+            // first request, or idle between two. It waits in short slices,
+            // and between them the worker looks up (`stop_waiting`): a
+            // worker must not sit on a quiet connection while others need
+            // it. Within a request, a stall is the read timeout, as before.
+            let waiting = !self.in_request;
+            let idle = waiting && self.requests > 0;
+            let timeout = if waiting {
+                LOOK_UP_EVERY
             } else {
+                waiting_since = Instant::now();
                 self.limits.read_timeout
             };
             if let Err(error) = self.stream.set_read_timeout(Some(timeout)) {
@@ -285,10 +489,12 @@ impl Session {
                     return "the client left in the middle of a request";
                 }
                 Ok(n) => &data[..n],
-                // An idle connection times out without a word: no request
-                // was made, so none is answered (RFC 9112, section 9.5).
-                Err(error) if is_timeout(&error) && idle => {
-                    return "it was idle for the keep-alive timeout";
+                // A slice of waiting has passed: look up.
+                Err(error) if is_timeout(&error) && waiting => {
+                    match self.stop_waiting(waiting_since.elapsed()) {
+                        Some(reason) => return reason,
+                        None => continue,
+                    }
                 }
                 Err(error) if is_timeout(&error) => {
                     let response = make_error_response(408, "no complete request in time");
@@ -308,6 +514,44 @@ impl Session {
         // STARTER end
     }
     // ANCHOR_END: serve_requests
+
+    // ANCHOR: stop_waiting
+    /// Whether a connection that has `waited` for a request should stop
+    /// waiting, and why: `None` to wait on.
+    fn stop_waiting(&self, waited: Duration) -> Option<CloseReason> {
+        // STARTER part10-thread-pool, left to the learner: "In this order:
+        // the server shuts down; an idle connection (one that has served a
+        // request) while others wait in the queue (`self.pool`); an idle
+        // one past the keep-alive timeout. Each is a close without a word.
+        // A connection still waiting for its first request past the read
+        // timeout is refused with `408`. Otherwise, `None`."
+        let idle = self.requests > 0;
+        let reason = if self.pool.is_shutting_down() {
+            "the server is shutting down"
+        } else if idle && self.pool.others_waiting() {
+            // Kept, this connection would hold its worker while a client
+            // that waited in the queue gets none. A new connection is
+            // spared: it too waited in the queue, and has had nothing yet.
+            "another client was waiting"
+        } else if idle && waited >= self.limits.keep_alive_timeout {
+            "it was idle for the keep-alive timeout"
+        } else if !idle && waited >= self.limits.read_timeout {
+            let response = make_error_response(408, "no complete request in time");
+            send_refusal(&self.stream, &response);
+            return Some("the request was refused");
+        } else {
+            return None;
+        };
+        // An idle connection closes without a word: no request was made,
+        // so none is answered (RFC 9112, section 9.5). Nothing of ours is in
+        // flight and nothing of the client's unread, so there is nothing
+        // to linger for: shut both ways now, and the lingering close in
+        // `run` returns at once, freeing the worker.
+        let _ = self.stream.shutdown(Shutdown::Both);
+        Some(reason)
+        // STARTER end
+    }
+    // ANCHOR_END: stop_waiting
 
     // ANCHOR: feed
     /// Feeds the bytes received to the parser, and answers every request
@@ -377,6 +621,12 @@ impl Session {
             Some("the client asked to close")
         } else if self.requests >= self.limits.max_requests {
             Some("it served --max-requests requests")
+        } else if self.pool.is_shutting_down() {
+            Some("the server is shutting down")
+        } else if self.pool.others_waiting() {
+            // The worker goes to the client that waits, and this one
+            // connects again, to wait its turn.
+            Some("another client was waiting")
         } else {
             None
         };

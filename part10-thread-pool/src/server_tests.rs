@@ -1,7 +1,8 @@
 //! Tests of the server's side of the interface, with applications the demo
 //! does not have: one that panics, one that frames its answers wrongly, one
-//! that never sees a request the `http` types refuse; and of `--max-requests`.
-//! Each runs the real `serve_forever` on a port of its own, over real sockets.
+//! that never sees a request the `http` types refuse; of `--max-requests`;
+//! and of a pool that never shrinks. Each runs the real `serve_forever` and
+//! workers on a port of its own, over real sockets.
 //! (stage-check's part 9 checks, in `tests/stage_check.rs`, hold the rest of
 //! keep-alive to HTTP's rules.)
 
@@ -13,7 +14,10 @@ use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 
-use super::{Application, Limits, serve_forever};
+use super::{Application, Limits, Pool, serve_forever, start_workers};
+
+/// The workers each test's server has: few, so that a lost worker shows.
+const WORKERS: u64 = 2;
 
 /// Serves `app` on a free port with at most `max_requests` a connection, on
 /// a thread that runs until the test ends.
@@ -26,7 +30,9 @@ fn serve_at_most(max_requests: u64, app: impl Application) -> std::net::SocketAd
         keep_alive_timeout: Duration::from_secs(5),
         max_requests,
     };
-    thread::spawn(move || serve_forever(listener, limits, app));
+    let pool = Arc::new(Pool::new(8));
+    start_workers(WORKERS, &pool, limits, &app).expect("the workers");
+    thread::spawn(move || serve_forever(&listener, &pool));
     addr
 }
 
@@ -125,4 +131,22 @@ fn an_http_1_0_client_is_told_its_connection_is_kept() {
     let kept = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
     let closing = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
     assert_eq!(answers, [kept, closing].concat());
+}
+
+#[test]
+fn panics_on_every_connection_leave_the_pool_whole() {
+    let addr = serve(|request: Request<Vec<u8>>| {
+        if request.uri().path() == "/panic" {
+            panic!("on purpose");
+        }
+        Response::new(b"still here".to_vec())
+    });
+    // Five times as many panics as workers, each on a connection of its own:
+    // had each cost its worker, none would be left.
+    for _ in 0..5 * WORKERS {
+        let answer = exchange(addr, b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(answer.starts_with("HTTP/1.1 500 "), "{answer}");
+    }
+    let answer = exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.ends_with("still here"), "{answer}");
 }
