@@ -1,4 +1,5 @@
-//! The pool's page (`pool.md` and `pool-idle.svg`): part 10's goals, each
+//! The pool's page (`thread-pool.md`, which part 10's chapter includes, and
+//! `thread-pool-idle.svg`): part 10's goals, each
 //! measured in the same run as what it is held to; its idle keep-alive
 //! connections next to part 9's and nginx's; and, in sentences made of
 //! those figures, what a pool does with thousands of idle clients.
@@ -251,6 +252,24 @@ fn idle_table(results: &Results, names: &[String]) -> String {
     out
 }
 
+/// How the text calls a server: "part 9" for a stage, by its part's
+/// number; nginx by its name.
+fn called(name: &str) -> String {
+    match stage_check::STAGES.iter().find(|stage| stage.name == name) {
+        Some(stage) => format!("part {}", stage.part),
+        None => name.to_string(),
+    }
+}
+
+/// `text` with its first letter in capitals, to begin a sentence.
+fn capitalised(text: &str) -> String {
+    let mut letters = text.chars();
+    match letters.next() {
+        Some(first) => first.to_uppercase().chain(letters).collect(),
+        None => String::new(),
+    }
+}
+
 /// What the pool did with the most idle clients, and with silent ones, in
 /// sentences made of the figures. Empty when the pool was not measured so.
 fn what_it_does(results: &Results) -> String {
@@ -260,14 +279,16 @@ fn what_it_does(results: &Results) -> String {
     else {
         return String::new();
     };
-    let count = |value: f64| number(value, 0);
-    let mib = |value: f64| number(value, 1);
-    let ms = |value: f64| number(value, 3);
     if idle_figure(kept, POOL, most, HELD).is_nan() {
         return String::new();
     }
+    let count = |value: f64| number(value, 0);
+    let mib = |value: f64| number(value, 1);
+    let ms = |value: f64| number(value, 3);
+    let (pool, before) = (called(POOL), called(THREAD_PER_CONNECTION));
     let mut out = String::new();
 
+    // Idle keep-alive clients: what it held, closed and refused.
     let held = idle_figure(kept, POOL, most, HELD);
     let refused = idle_figure(kept, POOL, most, REFUSED);
     let closed = f64::from(most) - held - refused;
@@ -275,17 +296,16 @@ fn what_it_does(results: &Results) -> String {
     let threads_least = idle_figure(kept, POOL, least, THREADS);
     let _ = write!(
         out,
-        "**What a pool does with {} idle clients.** The benchmark opened {} \
-         connections, {BATCH} at a time; each sent one request, read its \
-         answer, and fell quiet. ",
-        count(most.into()),
-        count(most.into()),
+        "**What a pool does with {most_text} idle clients.** The benchmark \
+         opened {most_text} connections, {BATCH} at a time; each sent one \
+         request, read its answer, and fell quiet. ",
+        most_text = count(most.into()),
     );
     if !idle_figure(kept, THREAD_PER_CONNECTION, most, HELD).is_nan() {
         let _ = write!(
             out,
-            "{THREAD_PER_CONNECTION} held {} of them open, a thread each: {} \
-             threads, in {} MiB. ",
+            "{} held {} of them open, a thread each: {} threads, in {} MiB. ",
+            capitalised(&before),
             count(idle_figure(kept, THREAD_PER_CONNECTION, most, HELD)),
             count(idle_figure(kept, THREAD_PER_CONNECTION, most, THREADS)),
             mib(idle_figure(kept, THREAD_PER_CONNECTION, most, MEMORY)),
@@ -293,11 +313,12 @@ fn what_it_does(results: &Results) -> String {
     }
     let _ = write!(
         out,
-        "{POOL} held {} open when it was measured, with {} threads ({}) in {} MiB. \
+        "{} held {} open when it was measured, with {} threads ({}), in {} MiB. \
          It had closed the other {}: while connections waited in its queue, \
          a worker that held an idle one closed it to take a waiting one (it \
-         looks every 100 ms), and an answer given while others waited said \
+         looks every 100 ms), and an answer it gave while others waited said \
          `Connection: close`. ",
+        capitalised(&pool),
         count(held),
         count(threads),
         match threads == threads_least {
@@ -307,24 +328,29 @@ fn what_it_does(results: &Results) -> String {
         mib(idle_figure(kept, POOL, most, MEMORY)),
         count(closed),
     );
-    let _ = write!(
-        out,
-        "{} A client whose idle connection was closed has lost nothing: its \
-         next request opens a new connection, as HTTP lets a server close an \
-         idle one at any time. ",
-        match refused == 0.0 {
-            true => format!(
-                "It refused none: the clients came {BATCH} at a time, and its \
-                 queue holds {}.",
+    match refused == 0.0 {
+        true => {
+            let _ = write!(
+                out,
+                "It refused none: they came {BATCH} at a time, and its queue \
+                 holds {}. ",
                 count(QUEUE.into())
-            ),
-            false => format!(
+            );
+        }
+        false => {
+            let _ = write!(
+                out,
                 "It refused {} with `503 Service Unavailable`: its queue, which \
-                 holds {}, was full.",
+                 holds {}, was full. ",
                 count(refused),
                 count(QUEUE.into())
-            ),
+            );
         }
+    }
+    out.push_str(
+        "A client whose idle connection was closed has lost nothing: its next \
+         request opens a new connection, as HTTP lets a server close an idle \
+         one at any time. ",
     );
     match missed(kept, POOL, most) {
         Some(missed) => {
@@ -333,9 +359,8 @@ fn what_it_does(results: &Results) -> String {
         None => {
             let _ = write!(
                 out,
-                "A fresh request meanwhile took {} ms at the median, and {} ms \
-                 at the slowest: the first waits for a worker to let an idle \
-                 connection go. ",
+                "A fresh request meanwhile took {} ms at the median, {} ms at \
+                 the slowest. ",
                 ms(idle_figure(kept, POOL, most, FRESH)),
                 ms(idle_figure(kept, POOL, most, SLOWEST)),
             );
@@ -344,18 +369,23 @@ fn what_it_does(results: &Results) -> String {
     if !idle_figure(kept, NGINX, most, HELD).is_nan() {
         let _ = write!(
             out,
-            "nginx held {} with {} threads, in {} MiB: an idle connection costs \
-             it no thread, and a few hundred bytes.",
+            "nginx held {} with {} threads, in {} MiB ({} MiB with {}): it \
+             keeps an idle connection without a thread.",
             count(idle_figure(kept, NGINX, most, HELD)),
             count(idle_figure(kept, NGINX, most, THREADS)),
             mib(idle_figure(kept, NGINX, most, MEMORY)),
+            mib(idle_figure(kept, NGINX, least, MEMORY)),
+            count(least.into()),
         );
     }
     out.push_str("\n\n");
 
-    // Clients that never send a request.
+    // Clients that never send a request: each holds a worker.
     let silent_cases = cases(silent);
-    if silent_cases.is_empty() || idle_figure(silent, POOL, silent_cases[0], HELD).is_nan() {
+    if !silent_cases
+        .iter()
+        .all(|&case| !idle_figure(silent, POOL, case, HELD).is_nan())
+    {
         return out;
     }
     let _ = write!(
@@ -365,31 +395,43 @@ fn what_it_does(results: &Results) -> String {
          default), then answers `408`. ",
         READ_TIMEOUT.as_secs()
     );
-    let mut said = Vec::new();
-    for case in silent_cases {
-        let outcome = match missed(silent, POOL, case) {
-            Some(missed) => format!("got {missed}"),
-            None => format!("took {} ms", ms(idle_figure(silent, POOL, case, FRESH))),
-        };
+    for &case in &silent_cases {
+        let held = idle_figure(silent, POOL, case, HELD);
         let refused = idle_figure(silent, POOL, case, REFUSED);
-        said.push(format!(
-            "with {} such clients, {POOL} held {}{}, and a fresh request {outcome}",
+        let with_workers = held.min(WORKERS.into());
+        let _ = write!(
+            out,
+            "With {}, {pool} held {}{}: {} with a worker{}. A fresh request ",
             count(case.into()),
-            count(idle_figure(silent, POOL, case, HELD)),
+            match held == f64::from(case) {
+                true => "them all".to_string(),
+                false => count(held),
+            },
             match refused == 0.0 {
                 true => String::new(),
                 false => format!(" and refused {}", count(refused)),
             },
-        ));
+            count(with_workers),
+            match held > with_workers {
+                true => format!(", {} in its queue", count(held - with_workers)),
+                false => String::new(),
+            },
+        );
+        let _ = match missed(silent, POOL, case) {
+            Some(missed) => write!(out, "got {missed}. "),
+            None => write!(
+                out,
+                "took {} ms. ",
+                ms(idle_figure(silent, POOL, case, FRESH))
+            ),
+        };
     }
-    let said = said.join("; ");
-    let _ = write!(out, "{}{}. ", said[..1].to_uppercase(), &said[1..]);
-    let last = *cases(silent).last().expect("a case");
+    let last = silent_cases[silent_cases.len() - 1];
     if !idle_figure(silent, THREAD_PER_CONNECTION, last, THREADS).is_nan() {
         let _ = write!(
             out,
-            "{THREAD_PER_CONNECTION}, with {}, answered one in {} ms, at the \
-             price of {} threads. ",
+            "{}, with {}, answered one in {} ms, at the price of {} threads. ",
+            capitalised(&before),
             count(last.into()),
             ms(idle_figure(silent, THREAD_PER_CONNECTION, last, FRESH)),
             count(idle_figure(silent, THREAD_PER_CONNECTION, last, THREADS)),
@@ -404,24 +446,31 @@ fn what_it_does(results: &Results) -> String {
     out
 }
 
-/// Writes `pool.md` (under `head`: what wrote it, and the machine) and
-/// `pool-idle.svg` into `folder`.
+/// Writes `thread-pool.md` (under `head`: what wrote it, and the machine) and
+/// `thread-pool-idle.svg` into `folder`.
 pub fn write(folder: &Path, results: &Results, names: &[String], head: &str) -> anyhow::Result<()> {
     let text = format!(
         "{head} Medians over the rounds; {POOL} ran with `--workers {WORKERS} \
          --queue {QUEUE}`, and it, {THREAD_PER_CONNECTION} and nginx with the \
-         same keep-alive timeout, {} s.\n\n{}\n{}\n{}",
+         same keep-alive timeout, {} s.\n\n{}\n\
+         With idle keep-alive connections, each of which sent one request, read \
+         its answer and fell quiet: how many of them the server still held \
+         open when it was measured, how many it refused, its threads and its \
+         memory (PSS), and the time of a fresh request made meanwhile \
+         (connect, send, read to the close).\n\n{}\n\
+         ![Threads and memory against idle keep-alive connections, per server]\
+         (under-load/thread-pool-idle.svg)\n\n{}",
         crate::KEEP_ALIVE_TIMEOUT.as_secs(),
         goals_table(results),
         idle_table(results, names),
         what_it_does(results),
     );
-    std::fs::write(folder.join("pool.md"), text)?;
+    std::fs::write(folder.join("thread-pool.md"), text)?;
     let kept = &results.idle_kept_alive;
     let compared = compared(names);
     let x_axis = ("idle keep-alive connections", 0.0..x_max(&cases(kept)));
     crate::report::plot_side_by_side(
-        &folder.join("pool-idle.svg"),
+        &folder.join("thread-pool-idle.svg"),
         "Idle keep-alive connections: a thread each, or a pool",
         [
             Panel {
@@ -563,20 +612,21 @@ mod tests {
         assert!(!table.contains("part8"), "{table}");
         let text = what_it_does(&results);
         for said in [
-            "held 100 open when it was measured, with 102 threads (as many as with 100)",
+            "Part 10 held 100 open when it was measured, with 102 threads (as many as with 100)",
             "It had closed the other 2,900",
             "It refused none",
-            "part9-keep-alive held 3,000 of them open, a thread each: 3,001 threads",
-            "With 100 such clients, part10-thread-pool held 100, and a fresh request got no answer within 2 s",
+            "Part 9 held 3,000 of them open, a thread each: 3,001 threads",
+            "With 100, part 10 held them all: 100 with a worker. A fresh request got no answer within 2 s.",
+            "With 1,000, part 10 held 100: 100 with a worker.",
         ] {
             assert!(text.contains(said), "{said}: {text}");
         }
         let folder = std::env::temp_dir().join(format!("load-pool-{}", std::process::id()));
         std::fs::create_dir_all(&folder).unwrap();
         write(&folder, &results, &names, "head").unwrap();
-        let page = std::fs::read_to_string(folder.join("pool.md")).unwrap();
+        let page = std::fs::read_to_string(folder.join("thread-pool.md")).unwrap();
         assert!(page.starts_with("head Medians over the rounds"), "{page}");
-        let plot = std::fs::read_to_string(folder.join("pool-idle.svg")).unwrap();
+        let plot = std::fs::read_to_string(folder.join("thread-pool-idle.svg")).unwrap();
         assert!(
             plot.contains(POOL) && plot.contains("memory (PSS)"),
             "{plot}"

@@ -1,5 +1,5 @@
 //! What the run found: its problems, tables of medians and ratios, and the
-//! book's copy of them (`figures.md`, `keep-alive.md`, `pool.md` from
+//! book's copy of them (`figures.md`, `keep-alive.md`, `thread-pool.md` from
 //! [`crate::pool`], and SVG plots drawn with plotters).
 
 use std::fmt::Write as _;
@@ -990,8 +990,8 @@ mod tests {
             ("idle-latency.svg", NGINX),
             ("keep-alive.svg", "nginx, keep-alive"),
             ("keep-alive-idle.svg", "nginx, kept alive"),
-            ("pool.md", "| not measured in this run |"),
-            ("pool-idle.svg", NGINX),
+            ("thread-pool.md", "| not measured in this run |"),
+            ("thread-pool-idle.svg", NGINX),
         ] {
             let text = std::fs::read_to_string(folder.join(file)).unwrap();
             assert!(text.contains(shows), "{file}: {text}");
