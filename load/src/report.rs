@@ -589,7 +589,7 @@ enum Stroke {
 /// One line of points per server of `names` that `all` has figures of:
 /// (case, median of the figure), each server in a colour of its own. A
 /// figure that is not a number (a fresh request that got no answer) is no
-/// point: the tables say what it was.
+/// point, and a server with no point is no line: the tables say what it was.
 pub fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) -> Vec<Line> {
     measured(all, names)
         .into_iter()
@@ -607,6 +607,7 @@ pub fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) ->
                 stroke: Stroke::Solid,
             }
         })
+        .filter(|line| !line.points.is_empty())
         .collect()
 }
 
