@@ -120,6 +120,14 @@ impl Missed {
             Missed::Unanswered => format!("no answer within {} s", FRESH_DEADLINE.as_secs()),
         }
     }
+
+    /// What a sentence says of the request: "A fresh request …".
+    pub fn said(self) -> String {
+        match self {
+            Missed::Refused => "was refused with a `503`".into(),
+            Missed::Unanswered => format!("got no answer within {} s", FRESH_DEADLINE.as_secs()),
+        }
+    }
 }
 
 /// wrk's version line, which also proves it runs.

@@ -221,9 +221,14 @@ fn cell(all: &[(String, u32, Vec<Idle>)], name: &str, case: u32, figure: Figure<
 }
 
 /// What a fresh request got instead of an answer, in the first round it
-/// got no answer.
+/// got no answer, as a table says it.
 fn missed(all: &[(String, u32, Vec<Idle>)], name: &str, case: u32) -> Option<String> {
     rounds(all, name, case).find_map(|idle| idle.fresh_missed.map(Missed::text))
+}
+
+/// The same, as a sentence says it, after "A fresh request".
+fn missed_said(all: &[(String, u32, Vec<Idle>)], name: &str, case: u32) -> Option<String> {
+    rounds(all, name, case).find_map(|idle| idle.fresh_missed.map(Missed::said))
 }
 
 /// The idle keep-alive connections of the compared servers: held open,
@@ -317,7 +322,7 @@ fn what_it_does(results: &Results) -> String {
          It had closed the other {}: while connections waited in its queue, \
          a worker that held an idle one closed it to take a waiting one (it \
          looks every 100 ms), and an answer it gave while others waited said \
-         `Connection: close`. ",
+         `Connection: close`{}. ",
         capitalised(&pool),
         count(held),
         count(threads),
@@ -327,6 +332,13 @@ fn what_it_does(results: &Results) -> String {
         },
         mib(idle_figure(kept, POOL, most, MEMORY)),
         count(closed),
+        match held < BATCH.min(WORKERS as usize) as f64 {
+            true => format!(
+                ", so that even of the last {BATCH} to come, most were told to \
+                 close: others of them still waited when they were answered"
+            ),
+            false => String::new(),
+        },
     );
     match refused == 0.0 {
         true => {
@@ -352,9 +364,9 @@ fn what_it_does(results: &Results) -> String {
          request opens a new connection, as HTTP lets a server close an idle \
          one at any time. ",
     );
-    match missed(kept, POOL, most) {
+    match missed_said(kept, POOL, most) {
         Some(missed) => {
-            let _ = write!(out, "A fresh request meanwhile got {missed}. ");
+            let _ = write!(out, "A fresh request meanwhile {missed}. ");
         }
         None => {
             let _ = write!(
@@ -417,8 +429,8 @@ fn what_it_does(results: &Results) -> String {
                 false => String::new(),
             },
         );
-        let _ = match missed(silent, POOL, case) {
-            Some(missed) => write!(out, "got {missed}. "),
+        let _ = match missed_said(silent, POOL, case) {
+            Some(missed) => write!(out, "{missed}. "),
             None => write!(
                 out,
                 "took {} ms. ",
@@ -450,9 +462,8 @@ fn what_it_does(results: &Results) -> String {
 /// `thread-pool-idle.svg` into `folder`.
 pub fn write(folder: &Path, results: &Results, names: &[String], head: &str) -> anyhow::Result<()> {
     let text = format!(
-        "{head} Medians over the rounds; {POOL} ran with `--workers {WORKERS} \
-         --queue {QUEUE}`, and it, {THREAD_PER_CONNECTION} and nginx with the \
-         same keep-alive timeout, {} s.\n\n{}\n\
+        "{head} Medians over the rounds; {POOL}, {THREAD_PER_CONNECTION} and \
+         nginx ran with the same keep-alive timeout, {} s.\n\n{}\n\
          With idle keep-alive connections, each of which sent one request, read \
          its answer and fell quiet: how many of them the server still held \
          open when it was measured, how many it refused, its threads and its \
