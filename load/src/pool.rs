@@ -34,6 +34,7 @@ struct Goal {
     verdict: Verdict,
 }
 
+/// Whether a goal was met, as the table says it.
 #[derive(Debug, PartialEq)]
 enum Verdict {
     Met,
@@ -46,6 +47,7 @@ enum Verdict {
 }
 
 impl Verdict {
+    /// The table's words for it.
     fn text(&self) -> &'static str {
         match self {
             Verdict::Met => "met",

@@ -63,6 +63,8 @@ fn never_missed<T>(_: &T) -> Option<String> {
     None
 }
 
+/// Requests per second under load, the figure the keep-alive chapter and
+/// the pool's goal compare.
 pub const REQUESTS: Figure<Load> = Figure {
     of: |l| l.requests_per_second,
     decimals: 0,
@@ -70,6 +72,8 @@ pub const REQUESTS: Figure<Load> = Figure {
     missed: never_missed,
 };
 
+/// The load tables' figures: requests/s, p50 and p99 latency, then socket
+/// errors and answers not 2xx.
 const LOAD_FIGURES: [Figure<Load>; 5] = [
     REQUESTS,
     Figure {
@@ -98,6 +102,7 @@ const LOAD_FIGURES: [Figure<Load>; 5] = [
     },
 ];
 
+/// How many of the idle connections the server still held.
 pub const HELD: Figure<Idle> = Figure {
     of: |i| i.held as f64,
     decimals: 0,
@@ -105,6 +110,7 @@ pub const HELD: Figure<Idle> = Figure {
     missed: never_missed,
 };
 
+/// The server's threads, all its processes' together.
 pub const THREADS: Figure<Idle> = Figure {
     of: |i| i.threads as f64,
     decimals: 0,
@@ -112,6 +118,7 @@ pub const THREADS: Figure<Idle> = Figure {
     missed: never_missed,
 };
 
+/// The server's memory (PSS).
 pub const MEMORY: Figure<Idle> = Figure {
     of: |i| i.memory_mib,
     decimals: 1,
@@ -119,6 +126,7 @@ pub const MEMORY: Figure<Idle> = Figure {
     missed: never_missed,
 };
 
+/// A fresh request's median time, or what it got instead of an answer.
 pub const FRESH: Figure<Idle> = Figure {
     of: |i| i.fresh_ms,
     decimals: 3,
@@ -126,15 +134,17 @@ pub const FRESH: Figure<Idle> = Figure {
     missed: |i| i.fresh_missed.map(Missed::text),
 };
 
+/// The idle tables' figures, in their columns' order.
 const IDLE_FIGURES: [Figure<Idle>; 4] = [HELD, THREADS, MEMORY, FRESH];
 
-/// The idle figures only the pool's page shows: how many connections were
-/// refused, and the slowest fresh request.
+/// How many of the idle connections the server refused with a `503` (on
+/// the pool's page only).
 pub const REFUSED: Figure<Idle> = Figure {
     of: |i| i.refused as f64,
     ..HELD
 };
 
+/// The slowest fresh request's time (on the pool's page only).
 pub const SLOWEST: Figure<Idle> = Figure {
     of: |i| i.fresh_slowest_ms,
     ..FRESH
