@@ -96,6 +96,14 @@ const LESSONS: &[(&str, &[&str])] = &[
             "idle_closed_silently",
         ],
     ),
+    (
+        "part10-thread-pool",
+        &[
+            "full_queue_answered_503",
+            "next_client_served_past_idle_ones",
+            "graceful_shutdown",
+        ],
+    ),
 ];
 
 /// The right to run cargo: one build at a time, so that the binary a build

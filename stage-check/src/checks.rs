@@ -3,12 +3,13 @@
 //!
 //! Each check is a constant, its [`Check`] entry (name, what it proves, its
 //! rule, its hint) right above the function that runs it: `part4.rs` holds
-//! the echo stage's, `part5.rs` to `part9.rs` the HTTP stages' part by
+//! the echo stage's, `part5.rs` to `part10.rs` the HTTP stages' part by
 //! part, and [`refusals`] the requests a server must refuse, as rows of
 //! one table.
 
 use crate::Check;
 
+pub(crate) mod part10;
 pub(crate) mod part4;
 pub(crate) mod part5;
 pub(crate) mod part6;
@@ -97,6 +98,13 @@ pub(crate) const HTTP: &[&Check] = &[
     &part9::SMUGGLING_BARE_LF_IN_CHUNKS,
     &part9::MAX_REQUESTS_THEN_CLOSE,
     &part9::IDLE_CLOSED_SILENTLY,
+    // A pool of workers (part 10 on), each check against a server of its
+    // own: the threads it runs, its queue's bound, idle connections let go
+    // for a client that waits, and its shutdown, which ends it.
+    &part10::THREADS_BOUNDED_BY_POOL,
+    &part10::FULL_QUEUE_ANSWERED_503,
+    &part10::NEXT_CLIENT_SERVED_PAST_IDLE_ONES,
+    &part10::GRACEFUL_SHUTDOWN,
     // The application's (part 7 on), after the server's.
     &part7::CREATE_ANSWERS_ITS_BODY,
     &part7::UNKNOWN_PATH_NOT_FOUND,

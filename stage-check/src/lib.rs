@@ -33,8 +33,8 @@
 //!   checks a stage runs ([`checks()`]), and running them ([`run_check`],
 //!   [`Judge`]). Used by everything below, and by `load` and the book.
 //! - `stage.rs`: the stages of the series ([`Stage`], [`STAGES`], [`Kind`]).
-//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part9.rs` by
-//!   the part that introduces it, the requests a server must refuse as rows
+//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part10.rs`
+//!   by the part that introduces it, the requests a server must refuse as rows
 //!   of one table in `refusals.rs`, and the order they all run in; and the
 //!   earlier checks that mean more on a kept connection
 //!   ([`kept_connection_meanings`]).
@@ -46,7 +46,8 @@
 //!   answer. (Also reachable as `conn`, its former name.)
 //! - [`server`]: starting a server as a child process, learning its address
 //!   from its `Listening on …` line, collecting its log, stopping it; for
-//!   `--exec`, our tests, and `load`.
+//!   `--exec`, our tests, and `load`; and starting a fresh one
+//!   ([`Launch`]) for the checks that need a server of their own.
 //! - [`report`]: results, to a person, as JSON or as JUnit XML, for the
 //!   command line and the harness.
 //! - [`wait`]: [`wait::poll_until`], for waiting on what no event announces.
@@ -75,7 +76,13 @@
 //! | `transcript`, before it connects: [`IO_TIMEOUT`](client::IO_TIMEOUT) | the log's close of every connection the checks before it opened, so that none of their lines falls among its own | the lingering close, 2 s at most: the checks' connections are closed by then, so the server closes at once |
 //! | the pauses inside a request, the longest 0.5 s (`WAIT_FOR_REST`) | pacing: a request in pieces, a body in two halves | the read timeout, [`TEST_READ_TIMEOUT`](harness::TEST_READ_TIMEOUT) in tests: six times the longest pause, the whole of a request sent a byte at a time included |
 //! | `quiet_client_timed_out`: the read timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the `408` | the read timeout itself |
-//! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
+//! | `threads_bounded_by_pool`: the count watched for 1 s (`THREADS_WATCHED`) | its 200 quiet clients held meanwhile | the read timeout of the server it starts, 10 s (`OWN_TIMEOUT`, as for every part 10 check): no client is let go by it before the count is done |
+//! | `full_queue_answered_503`, once its clients left: tries for 2 s (`FREED_WITHIN`), each answer within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the workers to see their clients gone, and serve a new one | the 10 s read timeout, which would free the workers too: 2 s and 5 s, 3 s clear of it, so that it is never the timer that frees them |
+//! | `next_client_served_past_idle_ones`: 1 s (`NEXT_SERVED_WITHIN`) | the answer to the client beyond the idle kept connections | the 10 s keep-alive timeout, which a pool that starves the client waits out; and the stage's look-up from an idle connection, every 100 ms (`STAGE_LOOKS_UP`), ten times over |
+//! | `graceful_shutdown`: each step 2 s (`SHUTDOWN_STEP`): the listener closed, then the idle connection closed, counted from the signal; the answer to the request in progress and its close, from its last bytes | what SIGTERM must bring about | the stage's look-up, every 100 ms, twenty times over; the shutdown timeout, 5 s (`SHUTDOWN_TIMEOUT`), which would cut off the request in progress: the two steps before the close end by 4 s |
+//! | `graceful_shutdown`: the exit, within the shutdown timeout and 2 s more (`EXIT_MARGIN`), from the signal | the process to end, with status 0 | the shutdown timeout, by which even a stage that cut connections off has exited |
+//! | `graceful_shutdown`: `100 Continue` waited for 1 s (`CONTINUE_WAIT`), as curl does | the interim answer, which a server need not send | the 10 s read timeout: the pause inside the request is a tenth of it |
+//! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out, or the start deadline more for a check that starts a server of its own | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
 //! | [`START_DEADLINE`](server::START_DEADLINE) | a server to listen | none (gunicorn's four workers start in about a second) |
 //! | the harness's `THREADS_END_WITHIN` | a stage's threads to end once its clients left | the lingering close, 2 s at most: five times that |
 //! | the browser test's `WITHIN` | Chromium to start, load, ask for the favicon | the spare connection's `408`, after the read timeout: it is expected |
@@ -100,7 +107,7 @@ mod workspace;
 pub use client as conn;
 pub use client::Failure;
 pub use exercises::{Exercise, all_exercises, exercises};
-pub use server::{Server, ServerLog};
+pub use server::{Launch, Server, ServerLog};
 pub use stage::{Kind, STAGES, Stage};
 pub use workspace::harness::{self, run_as_tests};
 pub use workspace::tools;
@@ -170,6 +177,44 @@ pub enum Needs {
     KeepAliveTimeout,
     /// The `curl` command.
     Curl,
+    /// A server of its own, started the way the one under test was (with
+    /// `--exec`, or by our harness), with options of the check's choosing:
+    /// the check watches its process (counts its threads, sends it a
+    /// signal) or changes its state (fills its queue, shuts it down). It
+    /// runs only on the [`System`] named.
+    OwnServer(System),
+}
+
+/// What a system must offer a check that needs a server of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    /// Any system.
+    Any,
+    /// Unix: signals, sent to a process group.
+    Unix,
+    /// Linux: its `/proc`, which counts a process's threads.
+    Linux,
+}
+
+impl System {
+    /// Whether this program runs on such a system.
+    pub fn here(self) -> bool {
+        match self {
+            System::Any => true,
+            System::Unix => cfg!(unix),
+            System::Linux => cfg!(target_os = "linux"),
+        }
+    }
+
+    /// Why a check needs this system, for the reason it is skipped
+    /// elsewhere; empty for any system.
+    pub fn why(self) -> &'static str {
+        match self {
+            System::Any => "",
+            System::Unix => "Unix, which has signals",
+            System::Linux => "Linux, whose /proc counts a process's threads",
+        }
+    }
 }
 
 /// One check: a name, what it proves, the rule it holds a server to, and the
@@ -208,6 +253,14 @@ pub struct Target {
     /// Whether the stage it is checked as keeps connections open
     /// ([`Stage::persistent`]): what its log says of a connection differs.
     pub persistent: bool,
+    /// Whether the stage it is checked as serves its connections from a
+    /// pool of workers ([`Stage::pooled`]): its log says which worker
+    /// serves each.
+    pub pooled: bool,
+    /// How to start a fresh instance of it, when stage-check started it
+    /// (with `--exec`, or by our harness): for the checks that need a
+    /// server of their own ([`Needs::OwnServer`]).
+    pub launch: Option<Launch>,
 }
 
 /// How a check ended.
@@ -228,19 +281,28 @@ pub enum Outcome {
 
 /// The longest a check may take before it counts as failed: each check has
 /// its own, so one server that hangs fails that check and the run goes on.
-/// A check that waits out the server's read timeout gets that much more
-/// (see [`Check::deadline`]).
+/// A check that waits out the server's read timeout gets that much more,
+/// and one that starts a server of its own the time that may take (see
+/// [`Check::deadline`]).
 pub const CHECK_DEADLINE: Duration = Duration::from_secs(30);
 
 impl Check {
     /// How long this check may take against `target`: [`CHECK_DEADLINE`],
     /// plus the server's read timeout for the check that waits it out (a
     /// server may rightly wait 30 s before answering a quiet client), or its
-    /// keep-alive timeout for the check that waits that out.
+    /// keep-alive timeout for the check that waits that out, or the time a
+    /// server may take to start for a check that starts one of its own.
     pub fn deadline(&self, target: &Target) -> Duration {
         match (self.needs, target.read_timeout, target.keep_alive_timeout) {
             (Needs::ReadTimeout, Some(timeout), _)
             | (Needs::KeepAliveTimeout, _, Some(timeout)) => CHECK_DEADLINE + timeout,
+            (Needs::OwnServer(_), _, _) => {
+                CHECK_DEADLINE
+                    + target
+                        .launch
+                        .as_ref()
+                        .map_or(Duration::ZERO, Launch::within)
+            }
             _ => CHECK_DEADLINE,
         }
     }
@@ -307,6 +369,15 @@ pub fn run_check(check: &Check, target: &Target) -> (Outcome, Vec<String>) {
         Needs::Curl if !client::curl_available() => {
             let why = "needs curl, which is not installed";
             return (Outcome::Skipped(why.into()), Vec::new());
+        }
+        Needs::OwnServer(_) if target.launch.is_none() => {
+            let why = "needs to start the server itself (to count its threads, to send it a \
+                       signal): use --exec";
+            return (Outcome::Skipped(why.into()), Vec::new());
+        }
+        Needs::OwnServer(system) if !system.here() => {
+            let why = format!("runs only on {}", system.why());
+            return (Outcome::Skipped(why), Vec::new());
         }
         _ => {}
     }
@@ -461,6 +532,59 @@ mod tests {
         assert!(TEST_KEEP_ALIVE_TIMEOUT >= 4 * WAIT_FOR_REST);
         assert!(TEST_KEEP_ALIVE_TIMEOUT + Duration::from_secs(1) <= TEST_READ_TIMEOUT);
         assert!(2 * TEST_KEEP_ALIVE_TIMEOUT <= client::IO_TIMEOUT);
+        // Part 10's checks, against servers whose timers are all
+        // `OWN_TIMEOUT`: no wait of theirs is decided by one of them.
+        use checks::part10::{
+            CONTINUE_WAIT, EXIT_MARGIN, FREED_WITHIN, NEXT_SERVED_WITHIN, OWN_TIMEOUT,
+            SHUTDOWN_STEP, SHUTDOWN_TIMEOUT, STAGE_LOOKS_UP, THREADS_WATCHED,
+        };
+        let second = Duration::from_secs(1);
+        assert!(5 * THREADS_WATCHED <= OWN_TIMEOUT);
+        assert!(FREED_WITHIN + client::IO_TIMEOUT + 3 * second <= OWN_TIMEOUT);
+        assert!(10 * NEXT_SERVED_WITHIN <= OWN_TIMEOUT);
+        assert!(NEXT_SERVED_WITHIN >= 10 * STAGE_LOOKS_UP);
+        assert!(SHUTDOWN_STEP >= 20 * STAGE_LOOKS_UP);
+        assert!(2 * SHUTDOWN_STEP + second <= SHUTDOWN_TIMEOUT);
+        assert!(EXIT_MARGIN >= 2 * second);
+        assert!(SHUTDOWN_TIMEOUT + EXIT_MARGIN + 3 * second <= OWN_TIMEOUT);
+        assert!(10 * CONTINUE_WAIT <= OWN_TIMEOUT);
+        // The shutdown check, its waits end to end, within a check's time.
+        let shutdown = client::IO_TIMEOUT + CONTINUE_WAIT + SHUTDOWN_TIMEOUT + EXIT_MARGIN;
+        assert!(shutdown + client::IO_TIMEOUT <= CHECK_DEADLINE);
+    }
+
+    #[test]
+    fn a_check_that_starts_its_own_server_needs_a_way_to() {
+        let mut target = Target {
+            addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            log: None,
+            read_timeout: None,
+            keep_alive_timeout: None,
+            persistent: true,
+            pooled: true,
+            launch: None,
+        };
+        let own = all_checks(Kind::Http)
+            .into_iter()
+            .filter(|check| matches!(check.needs, Needs::OwnServer(_)))
+            .collect::<Vec<_>>();
+        assert_eq!(own.len(), 4, "part 10's");
+        for check in &own {
+            assert_eq!(check.since, 10, "{}", check.name);
+            assert_eq!(check.deadline(&target), CHECK_DEADLINE);
+            match run_check(check, &target).0 {
+                Outcome::Skipped(why) => assert!(why.ends_with("use --exec"), "{why}"),
+                other => panic!("{}: {other:?}", check.name),
+            }
+        }
+        // With a way to start one, the time that takes is the check's too.
+        let launch = Launch::Program("server".into());
+        let within = launch.within();
+        target.launch = Some(launch);
+        assert!(
+            own.iter()
+                .all(|c| c.deadline(&target) == CHECK_DEADLINE + within)
+        );
     }
 
     #[test]
@@ -471,6 +595,8 @@ mod tests {
             read_timeout: Some(Duration::from_secs(30)),
             keep_alive_timeout: Some(Duration::from_secs(5)),
             persistent: true,
+            pooled: true,
+            launch: None,
         };
         for check in all_checks(Kind::Http) {
             let expected = match check.needs {

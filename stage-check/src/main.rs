@@ -17,7 +17,10 @@
 //! `{port}`; `--read-timeout` is passed on the same way), waits until the
 //! server listens, runs the checks, and stops the server and everything it
 //! started, on Ctrl-C too. It can then also read the server's log, which the
-//! transcript checks compare with the post's.
+//! transcript checks compare with the post's, and start fresh instances of
+//! the server, with options of their own, for the checks that need one
+//! (part 10's: they count its threads, fill its queue, send it SIGTERM);
+//! with `--addr`, those are skipped.
 //!
 //! Each check holds the server to one of two kinds of rule: what HTTP
 //! requires (a MUST of RFC 9110 or 9112, whose section `--list` shows), or
@@ -60,8 +63,8 @@ use stage_check::client::IO_TIMEOUT;
 use stage_check::report::{self, Tally, Verdict};
 use stage_check::server::{NotStarted, Timeouts};
 use stage_check::{
-    Check, Exercise, Failure, Judge, Needs, Outcome, Rules, Server, Stage, Target, all_exercises,
-    checks, exercises,
+    Check, Exercise, Failure, Judge, Launch, Needs, Outcome, Rules, Server, Stage, System, Target,
+    all_exercises, checks, exercises,
 };
 
 mod grade;
@@ -115,7 +118,8 @@ struct Args {
     /// of 127.0.0.1, `--port N` appended or N put in place of `{port}` (and
     /// --read-timeout and --keep-alive-timeout passed on the same way, or in
     /// place of `{read_timeout}` and `{keep_alive_timeout}`); it is stopped
-    /// when the checks are done.
+    /// when the checks are done. The checks that need a server of their own
+    /// (part 10's) start it the same way, with options of their own appended.
     #[arg(long, value_name = "COMMAND")]
     exec: Option<String>,
 
@@ -419,6 +423,9 @@ fn print_checks(checks: &[&Check], indent: &str) {
             Needs::ReadTimeout => " (needs --read-timeout)",
             Needs::KeepAliveTimeout => " (needs --keep-alive-timeout)",
             Needs::Curl => " (needs curl)",
+            Needs::OwnServer(System::Any) => " (needs --exec)",
+            Needs::OwnServer(System::Unix) => " (needs --exec, on Unix)",
+            Needs::OwnServer(System::Linux) => " (needs --exec, on Linux)",
         };
         println!(
             "{indent}{:width$}  {:5}  {}{needs}",
@@ -462,6 +469,9 @@ fn check(
                 read_timeout: args.checking.read_timeout(),
                 keep_alive_timeout: args.checking.keep_alive_timeout(),
                 persistent: stage.persistent,
+                pooled: stage.pooled(),
+                // A server already running cannot be started again.
+                launch: None,
             },
             refused: None,
         }),
@@ -572,12 +582,20 @@ fn start(
     within: Duration,
 ) -> anyhow::Result<Subject> {
     let read_timeout = checking.read_timeout();
+    // Started by a `Launch`, so that the checks that need a server of their
+    // own can start another the same way, with options of their own.
+    let launch = Launch::Shell {
+        dir: dir.to_path_buf(),
+        command_line: command_line.to_string(),
+        within,
+    };
     let started = |read| {
         let timeouts = Timeouts {
             read,
             keep_alive: checking.keep_alive_timeout(),
         };
-        Server::exec_in(dir, command_line, timeouts, within)
+        launch
+            .start(&[], timeouts)
             .with_context(|| format!("could not start `{command_line}`"))
     };
     let (server, refused) = match started(read_timeout) {
@@ -594,6 +612,7 @@ fn start(
     target.read_timeout = read_timeout;
     target.keep_alive_timeout = checking.keep_alive_timeout();
     target.persistent = stage.persistent;
+    target.pooled = stage.pooled();
     Ok(Subject {
         server: Some(server),
         target,

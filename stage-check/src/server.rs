@@ -10,11 +10,15 @@
 //! real server as a child of its own, so killing the process we started is
 //! not enough: on Unix each server gets a process group of its own, and the
 //! whole group is killed, when the [`Server`] is dropped and on Ctrl-C.
+//!
+//! A check that needs a server of its own (to count its threads, to fill
+//! its queue, to send it a signal) starts a fresh one by its [`Launch`]:
+//! the way the server under test was started, with options of its choosing.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -48,6 +52,76 @@ pub struct Timeouts {
     pub keep_alive: Option<Duration>,
 }
 
+/// How to start the server under test again, as a fresh instance: for the
+/// checks that need one of their own ([`Needs::OwnServer`](crate::Needs::OwnServer)),
+/// since they change its state (fill its queue, shut it down) or watch its
+/// process (count its threads), and choose its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// A command line run by the shell from the folder `dir`, as `--exec`
+    /// and `grade` start a server ([`Server::exec_in`]), given `within` to
+    /// listen.
+    Shell {
+        dir: PathBuf,
+        command_line: String,
+        within: Duration,
+    },
+    /// A program of this workspace (a stage's binary), which takes
+    /// `--port 0` and prints its `Listening on` line: the harness's.
+    Program(PathBuf),
+}
+
+impl Launch {
+    /// Starts a fresh instance with `args` (such as `["--workers", "4"]`)
+    /// appended to its command line, and told of `timeouts`. Dropping the
+    /// [`Server`] stops it. (The arguments are appended as words of a shell
+    /// command line: options and numbers, which need no quoting.)
+    pub fn start(&self, args: &[&str], timeouts: Timeouts) -> io::Result<Server> {
+        let mut server = self.start_anew(args, timeouts)?;
+        server.launch = Some(self.clone());
+        Ok(server)
+    }
+
+    /// Starts it, as [`start`](Launch::start) says, with no note yet of
+    /// how.
+    fn start_anew(&self, args: &[&str], timeouts: Timeouts) -> io::Result<Server> {
+        match self {
+            Launch::Shell {
+                dir,
+                command_line,
+                within,
+            } => {
+                let line = [command_line.as_str()]
+                    .into_iter()
+                    .chain(args.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Server::exec_in(dir, &line, timeouts, *within)
+            }
+            Launch::Program(program) => {
+                let mut command = Command::new(program);
+                command.args(["--port", "0"]).args(args);
+                let seconds = |timeout: Duration| timeout.as_secs().to_string();
+                if let Some(read) = timeouts.read {
+                    command.args(["--read-timeout", &seconds(read)]);
+                }
+                if let Some(keep_alive) = timeouts.keep_alive {
+                    command.args(["--keep-alive-timeout", &seconds(keep_alive)]);
+                }
+                Server::start(command)
+            }
+        }
+    }
+
+    /// How long a fresh instance may take to listen.
+    pub fn within(&self) -> Duration {
+        match self {
+            Launch::Shell { within, .. } => *within,
+            Launch::Program(_) => START_DEADLINE,
+        }
+    }
+}
+
 /// A server started as a child process. Dropping it stops the process (and
 /// what it started), so a test that fails, or panics, leaves no server behind.
 #[derive(Debug)]
@@ -56,6 +130,9 @@ pub struct Server {
     addr: SocketAddr,
     log: ServerLog,
     stderr: ServerLog,
+    /// How it was started, when by a [`Launch`]: its [`target`](Server::target)
+    /// can then start another.
+    launch: Option<Launch>,
 }
 
 impl Server {
@@ -119,6 +196,7 @@ impl Server {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))),
             log,
             stderr,
+            launch: None,
         };
         let deadline = Instant::now() + within;
         loop {
@@ -226,7 +304,19 @@ impl Server {
         self.child.try_wait().ok().flatten()
     }
 
-    /// The server as a target for checks, with its log.
+    /// Asks the server to shut down, as `kill` does: SIGTERM to every
+    /// process of its group, the way Ctrl-C in a terminal reaches every
+    /// process of the foreground group (`cargo run` and the server it
+    /// started, say). What it does then is its own; [`exit_status`]
+    /// tells when it has ended. Only on Unix, which has signals.
+    ///
+    /// [`exit_status`]: Server::exit_status
+    pub fn terminate(&self) -> io::Result<()> {
+        group::terminate(&self.child)
+    }
+
+    /// The server as a target for checks, with its log, and, when a
+    /// [`Launch`] started it, how to start another.
     pub fn target(&self) -> Target {
         Target {
             addr: self.addr,
@@ -234,6 +324,8 @@ impl Server {
             read_timeout: None,
             keep_alive_timeout: None,
             persistent: false,
+            pooled: false,
+            launch: self.launch.clone(),
         }
     }
 }
@@ -319,16 +411,24 @@ fn with_options(command_line: &str, port: u16, timeouts: Timeouts) -> io::Result
 }
 
 /// A command that runs `command_line` the way a terminal would.
+///
+/// On Unix, the shell is told to wait out a SIGTERM (`trap : TERM`): it
+/// shares the server's process group, which [`Server::terminate`] signals,
+/// as Ctrl-C signals a terminal's foreground group, where no shell is. So
+/// the shell lets the server shut down, and then ends with the server's
+/// exit status, not with the signal. (A trap, unlike an ignored signal, is
+/// not passed on to the programs the shell starts.)
 fn shell(command_line: &str) -> Command {
     let mut command;
     if cfg!(windows) {
         command = Command::new("cmd");
-        command.arg("/C");
+        command.arg("/C").arg(command_line);
     } else {
         command = Command::new("sh");
-        command.arg("-c");
+        command
+            .arg("-c")
+            .arg(format!("trap : TERM; {command_line}"));
     }
-    command.arg(command_line);
     command
 }
 
@@ -345,6 +445,15 @@ fn listening_line(lines: &[String], strict: bool) -> Option<Result<SocketAddr, S
                 .map_err(|error| format!("bad `Listening on` line: {error}"))
         })
         .find(|parsed| strict || parsed.is_ok())
+}
+
+/// Whether `line` is one a server logs of a connection, naming its client's
+/// address: its opening and closing lines, and a pool's (part 10 on) line
+/// on the worker that serves it, or on its refusal.
+fn names_a_connection(line: &str) -> bool {
+    ["Socket ", "Worker ", "Refused "]
+        .iter()
+        .any(|prefix| line.starts_with(prefix))
 }
 
 /// Where to connect to a server that says it listens on `addr`: the
@@ -414,6 +523,12 @@ mod group {
         let _ = child.wait();
     }
 
+    /// Sends SIGTERM to the group `child` leads: its processes may then
+    /// shut down as they see fit.
+    pub fn terminate(child: &Child) -> io::Result<()> {
+        killpg(pid(child.id()), Signal::SIGTERM).map_err(io::Error::from)
+    }
+
     fn kill(leader: u32) {
         // An error means the group is gone already: nothing left to stop.
         let _ = killpg(pid(leader), Signal::SIGKILL);
@@ -437,6 +552,13 @@ mod group {
     pub fn stop(child: &mut Child) {
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    pub fn terminate(_child: &Child) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "no signals here: only Unix has them",
+        ))
     }
 }
 
@@ -553,7 +675,8 @@ impl ServerLog {
 
     /// The lines the server logged for the connection from `client`: from
     /// `Socket established with <client>.` to `Socket with <client> closed.`,
-    /// leaving out other connections' opening and closing lines, and with the
+    /// leaving out the lines that name other connections (their opening and
+    /// closing lines; a pool's `Worker N serves …` and `Refused …`), and with the
     /// address written the Rust way (`127.0.0.1:5000`) even where the server
     /// wrote it the Python way (`('127.0.0.1', 5000)`). Waits at most
     /// `within` for the closing line.
@@ -568,7 +691,7 @@ impl ServerLog {
             let end = start + lines[start..].iter().position(closes)?;
             let ours = lines[start..=end]
                 .iter()
-                .filter(|line| !line.starts_with("Socket ") || names_us(line))
+                .filter(|line| !names_a_connection(line) || names_us(line))
                 .map(|line| line.replace(&python, &rust));
             Some(ours.collect())
         })
@@ -619,6 +742,44 @@ mod tests {
         );
         let none = Timeouts::default();
         assert!(with_options("server -k {keep_alive_timeout}", 5001, none).is_err());
+    }
+
+    #[test]
+    fn a_connection_s_lines_leave_out_those_naming_others() {
+        let log = ServerLog::default();
+        let text = "Socket established with 127.0.0.1:1.\n\
+            Worker 1 serves 127.0.0.1:1.\n\
+            Socket established with 127.0.0.1:2.\n\
+            Worker 2 serves 127.0.0.1:2.\n\
+            Received url: b'/'\n\
+            Socket established with 127.0.0.1:3.\n\
+            Refused 127.0.0.1:3: every worker is busy and the queue is full.\n\
+            Socket with 127.0.0.1:3 closed: the queue was full.\n\
+            Socket with 127.0.0.1:1 closed: the client closed it.\n";
+        log.collect(text.as_bytes());
+        let client = "127.0.0.1:1".parse().unwrap();
+        assert_eq!(
+            log.connection(client, Duration::ZERO).unwrap(),
+            [
+                "Socket established with 127.0.0.1:1.",
+                "Worker 1 serves 127.0.0.1:1.",
+                "Received url: b'/'",
+                "Socket with 127.0.0.1:1 closed: the client closed it.",
+            ]
+        );
+    }
+
+    /// The shell that runs a command line waits out a SIGTERM, and ends
+    /// with the status of what it ran: here a program that exits 0 on it.
+    #[cfg(unix)]
+    #[test]
+    fn a_server_told_to_terminate_ends_with_its_own_status() {
+        let command = "sh -c 'trap \"exit 0\" TERM; echo Listening on 127.0.0.1:{port}; \
+                       while :; do sleep 0.05; done'";
+        let mut server = Server::exec(command, None, START_DEADLINE).unwrap();
+        server.terminate().unwrap();
+        let status = crate::wait::poll_until(START_DEADLINE, POLL, || server.exit_status());
+        assert!(status.is_some_and(|status| status.success()), "{status:?}");
     }
 
     #[test]

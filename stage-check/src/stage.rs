@@ -150,6 +150,13 @@ impl Stage {
             .copied()
     }
 
+    /// Whether the stage serves its connections from a fixed pool of
+    /// worker threads (part 10 on), rather than a thread each: its log
+    /// then says which worker serves a connection (`Worker N serves …`).
+    pub fn pooled(&self) -> bool {
+        self.part >= 10
+    }
+
     /// What passing the check `name` is worth in a grade: what
     /// [`points`](Stage::points) says, or one point.
     pub fn points(&self, name: &str) -> u32 {
@@ -191,6 +198,7 @@ mod tests {
         let part9 = Stage::from_name("part9").unwrap();
         assert_eq!(part9.name, "part9-keep-alive");
         assert!(part9.persistent && STAGES.iter().filter(|s| s.persistent).all(|s| s.part >= 9));
+        assert!(!part9.pooled() && Stage::from_name("part10").is_some_and(|s| s.pooled()));
         assert_eq!(
             Stage::from_name("part8").map(|s| s.retires),
             Some(part9.retires)

@@ -69,6 +69,10 @@ fn main() {
             an_exercise_for_another_kind_of_stage_is_a_usage_error,
         ),
         (
+            "a_pool_stage_lists_the_checks_that_start_a_server_of_their_own",
+            a_pool_stage_lists_the_checks_that_start_a_server_of_their_own,
+        ),
+        (
             "processes::a_server_that_never_listens_is_stopped_with_all_it_started",
             processes::a_server_that_never_listens_is_stopped_with_all_it_started,
         ),
@@ -173,6 +177,26 @@ fn main() {
             &["examples/broken-one-client-at-a-time"],
             colours_only_when_wanted,
         ),
+        (
+            "pool::a_server_already_running_skips_the_checks_that_start_their_own",
+            &["part10-thread-pool"],
+            pool::a_server_already_running_skips_the_checks_that_start_their_own,
+        ),
+        (
+            "pool::our_pool_passes_its_checks_and_logs_its_workers",
+            &["part10-thread-pool"],
+            pool::our_pool_passes_its_checks_and_logs_its_workers,
+        ),
+        (
+            "pool::a_server_without_the_pool_options_fails_saying_so",
+            &["part9-keep-alive"],
+            pool::a_server_without_the_pool_options_fails_saying_so,
+        ),
+        (
+            "pool::a_thread_per_connection_fails_the_pool_checks",
+            &["part9-keep-alive"],
+            pool::a_thread_per_connection_fails_the_pool_checks,
+        ),
     ];
     let mut trials: Vec<Trial> = Vec::new();
     for &(name, test) in basic {
@@ -193,6 +217,13 @@ fn main() {
         let binary = format!("examples/{example}");
         trials.push(needing(name, not_built(&[&binary]), move || {
             keep_alive_example_fails_its_check(example, failing)
+        }));
+    }
+    for &(example, failing) in POOL_EXAMPLES {
+        let name = format!("pool_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            pool_example_fails_its_check(example, failing)
         }));
     }
     for &example in CORRECT_EXAMPLES {
@@ -828,23 +859,61 @@ const KEEP_ALIVE_EXAMPLES: &[(&str, &[&str])] = &[
 /// The example `name` of [`KEEP_ALIVE_EXAMPLES`], run through every check
 /// of part 9 but the transcript, fails `failing` and no other check.
 fn keep_alive_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part9", &["--skip", "transcript"], failing);
+}
+
+/// The pooled examples, checked as part 10 (with the tests' timeouts), as
+/// [`KEEP_ALIVE_EXAMPLES`] are: each one's name and the checks it must
+/// fail. Their skeleton logs part 10's lines, so every check runs, the
+/// transcript too. Each part 10 check starts a server of its own, with
+/// the pool it needs; the others share one with the default pool.
+const POOL_EXAMPLES: &[(&str, &[&str])] = &[
+    // Never 503: the client beyond the queue hears nothing.
+    ("broken-pool-unbounded-queue", &["full_queue_answered_503"]),
+    // Idle kept connections hold both workers for the keep-alive timeout.
+    (
+        "broken-pool-starves-next-client",
+        &["next_client_served_past_idle_ones"],
+    ),
+    // Exits at the signal: the request in progress gets no answer.
+    ("broken-shutdown-drops-requests", &["graceful_shutdown"]),
+    // Correct: it fails nothing.
+    ("correct-pool", &[]),
+];
+
+/// The example `name` of [`POOL_EXAMPLES`], run through every check of
+/// part 10, fails `failing` and no other check.
+fn pool_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part10", &[], failing);
+}
+
+/// The example `name`, run through the checks of `stage` (part 9 on), with
+/// the tests' read and keep-alive timeouts and `more` options, fails
+/// `failing` and no other check.
+fn kept_connections_example_fails_its_checks(
+    name: &str,
+    stage: &str,
+    more: &[&str],
+    failing: &[&str],
+) {
     let server = example(name);
     let keep_alive = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT
         .as_secs()
         .to_string();
-    let run = run(&[
-        "part9",
+    let read_timeout = read_timeout();
+    let mut args = vec![
+        stage,
         "--exec",
         &server,
         "--read-timeout",
-        &read_timeout(),
+        &read_timeout,
         "--keep-alive-timeout",
         &keep_alive,
-        "--skip",
-        "transcript",
         "--format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(more);
+    let run = run(&args);
     assert_eq!(
         failed_checks(name, &run),
         failing,
@@ -1480,6 +1549,167 @@ fn a_persistent_stage_says_what_earlier_checks_mean_on_a_kept_connection() {
     assert!(part9.stdout.contains("(needs --keep-alive-timeout)"));
     let part8 = run(&["part8", "--list"]);
     assert!(!part8.stdout.contains("On a connection the server keeps"));
+}
+
+/// Part 10's checks start a server of their own: `--list` shows them, saying
+/// they need --exec (and, for two of them, the system they need); part 9's
+/// list has none of them.
+fn a_pool_stage_lists_the_checks_that_start_a_server_of_their_own() {
+    let part10 = run(&["part10", "--list"]);
+    assert_eq!(part10.code, Some(0));
+    for (check, needs) in [
+        ("threads_bounded_by_pool", "(needs --exec, on Linux)"),
+        ("full_queue_answered_503", "(needs --exec)"),
+        ("next_client_served_past_idle_ones", "(needs --exec)"),
+        ("graceful_shutdown", "(needs --exec, on Unix)"),
+    ] {
+        let line = part10
+            .lines()
+            .into_iter()
+            .find(|line| line.starts_with(&format!("{check} ")))
+            .unwrap_or_else(|| panic!("{check} is not listed"));
+        assert!(line.contains("  stage  "), "{line}");
+        assert!(line.ends_with(needs), "{line}");
+    }
+    let part9 = run(&["part9", "--list"]);
+    for check in pool::CHECKS {
+        assert!(!part9.stdout.contains(check), "{check} in part 9's list");
+    }
+}
+
+/// Part 10's checks, each against a server of its own that stage-check
+/// starts with options of its choosing.
+mod pool {
+    use super::{built, command_line, run};
+
+    /// The checks that start a server of their own.
+    pub const CHECKS: [&str; 4] = [
+        "threads_bounded_by_pool",
+        "full_queue_answered_503",
+        "next_client_served_past_idle_ones",
+        "graceful_shutdown",
+    ];
+
+    /// `args`, then `--only` for each of [`CHECKS`].
+    fn only_these(args: &[&str]) -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        for check in CHECKS {
+            all.extend(["--only".to_string(), check.to_string()]);
+        }
+        all
+    }
+
+    fn run_only(args: &[&str]) -> super::Run {
+        let args = only_these(args);
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// Against a server already running, which stage-check cannot start
+    /// again, each is skipped, saying why: no failure.
+    pub fn a_server_already_running_skips_the_checks_that_start_their_own() {
+        let mut command = std::process::Command::new(built("part10-thread-pool"));
+        command.args(["--port", "0", "--quiet"]);
+        let server = stage_check::Server::start(command).expect("the stage starts");
+        let addr = server.addr().to_string();
+        let run = run_only(&["part10", "--addr", &addr]);
+        assert_eq!(run.code, Some(0), "a skip is no failure");
+        for check in CHECKS {
+            let skipped = format!(
+                "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
+                 to send it a signal): use --exec"
+            );
+            assert!(run.stdout.contains(&skipped), "{check}");
+        }
+        assert_eq!(run.lines().last(), Some(&"0 passed, 0 failed, 4 skipped"));
+    }
+
+    /// Our pool passes them, each against a server of its own started by
+    /// the same command line; and its log, with the worker that serves
+    /// each connection, is the transcript part 10 expects.
+    pub fn our_pool_passes_its_checks_and_logs_its_workers() {
+        let stage = command_line("part10-thread-pool");
+        let run = run_only(&["part10", "--exec", &stage, "--only", "transcript"]);
+        assert_eq!(run.code, Some(0));
+        assert_eq!(run.lines().last(), Some(&"5 passed, 0 failed"));
+    }
+
+    /// Part 9 takes no pool options: the checks that start it with them
+    /// fail at once, saying it did not start, and with what it said.
+    pub fn a_server_without_the_pool_options_fails_saying_so() {
+        let stage = command_line("part9-keep-alive");
+        let run = run_only(&["part10", "--exec", &stage]);
+        assert_eq!(run.code, Some(1));
+        assert_eq!(run.lines().last(), Some(&"0 passed, 4 failed"));
+        let failures: Vec<&str> = run.stdout.split("FAIL  stage  ").skip(1).collect();
+        assert_eq!(failures.len(), CHECKS.len(), "{}", run.stdout);
+        for failure in failures {
+            assert!(
+                failure
+                    .contains("expected: the server to start with part 10's options, `--workers "),
+                "{failure}"
+            );
+            assert!(
+                failure.contains("the server did not start: it exited"),
+                "{failure}"
+            );
+            assert!(
+                failure.contains("error: unexpected argument '--workers' found"),
+                "{failure}"
+            );
+        }
+    }
+
+    /// Part 9 with the pool's options dropped, a thread per connection:
+    /// its threads are not bounded, nothing answers a client beyond the
+    /// "queue", and SIGTERM ends it at once, the request in progress cut
+    /// off. (With a thread each, the client past idle connections is
+    /// served: that check passes.)
+    pub fn a_thread_per_connection_fails_the_pool_checks() {
+        let dir = std::env::temp_dir().join(format!("stage-check-pool-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder for the script");
+        let script = dir.join("without-pool-options.sh");
+        std::fs::write(&script, WITHOUT_POOL_OPTIONS).expect("the script");
+        let server = format!(
+            "sh '{}' {}",
+            script.display(),
+            command_line("part9-keep-alive")
+        );
+        let run = run_only(&["part10", "--exec", &server, "--format", "json"]);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(run.code, Some(1));
+        let outcome = |check: &str| run.check(check)["outcome"].clone();
+        assert_eq!(outcome("threads_bounded_by_pool"), "failed");
+        assert_eq!(outcome("full_queue_answered_503"), "failed");
+        assert_eq!(outcome("next_client_served_past_idle_ones"), "passed");
+        assert_eq!(outcome("graceful_shutdown"), "failed");
+        let expected = |check: &str| {
+            run.check(check)["expected"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            expected("threads_bounded_by_pool").contains("a thread per connection?"),
+            "{}",
+            run.stdout
+        );
+        assert!(expected("full_queue_answered_503").contains("the queue has no bound?"));
+        assert!(expected("graceful_shutdown").starts_with("(c) after SIGTERM, "));
+    }
+
+    /// A shell script that runs the program it is given, with the
+    /// arguments after it less part 10's pool options, which part 9 refuses.
+    const WITHOUT_POOL_OPTIONS: &str = r#"program=$1; shift
+for arg do
+    shift
+    case "$skip$arg" in
+        skip:*) skip= ;;
+        --workers|--queue|--shutdown-timeout) skip=skip: ;;
+        *) set -- "$@" "$arg" ;;
+    esac
+done
+exec "$program" "$@"
+"#;
 }
 
 fn an_exercise_runs_the_stage_checks_it_keeps_then_its_own() {

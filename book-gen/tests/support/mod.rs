@@ -10,7 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
-use stage_check::{Check, Kind, Outcome, Server, Stage, conn, run_check, server};
+use stage_check::server::Timeouts;
+use stage_check::{Check, Kind, Launch, Outcome, Server, Stage, conn, run_check, server};
 
 /// The read timeout our HTTP servers run with here: the tests' own, short
 /// enough that the timeout check waits little, long enough that no other
@@ -47,18 +48,17 @@ pub fn all_pass(checks: &[&'static Check], server: &Server, stage: Stage) -> Vec
     problems
 }
 
-/// Starts `binary` on a free port, as stage-check's harness starts our stages.
+/// Starts `binary` on a free port, as stage-check's harness starts our
+/// stages: by a `Launch`, so that the checks that need a server of their
+/// own (part 10's) can start another the same way.
 pub fn start(binary: &Path, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
-    let mut command = Command::new(binary);
-    command.args(["--port", "0"]).args(extra);
-    if stage.kind == Kind::Http {
-        command.args(["--read-timeout", &READ_TIMEOUT.as_secs().to_string()]);
-    }
-    if stage.persistent {
-        let seconds = KEEP_ALIVE_TIMEOUT.as_secs().to_string();
-        command.args(["--keep-alive-timeout", &seconds]);
-    }
-    Server::start(command).map_err(|error| format!("{}: {error}", binary.display()).into())
+    let timeouts = Timeouts {
+        read: (stage.kind == Kind::Http).then_some(READ_TIMEOUT),
+        keep_alive: stage.persistent.then_some(KEEP_ALIVE_TIMEOUT),
+    };
+    Launch::Program(binary.into())
+        .start(extra, timeouts)
+        .map_err(|error| format!("{}: {error}", binary.display()).into())
 }
 
 /// Runs `check` against `server`.
@@ -71,6 +71,7 @@ pub fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
         target.keep_alive_timeout = Some(KEEP_ALIVE_TIMEOUT);
         target.persistent = true;
     }
+    target.pooled = stage.pooled();
     run_check(check, &target).0
 }
 

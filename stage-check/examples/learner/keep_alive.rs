@@ -151,7 +151,7 @@ struct Limits {
 }
 
 /// What the front of the received bytes holds.
-enum Front {
+pub enum Front {
     /// Not a whole request yet; `Some(head)` once its head is in.
     Partial(Option<Head>),
     /// A whole request, and how many bytes it took.
@@ -240,7 +240,7 @@ fn session(steps: &Steps, limits: &Limits, stream: &mut TcpStream) -> io::Result
 }
 
 /// Reads what the front of `received` holds, with the session's framing.
-fn front(steps: &Steps, received: &mut Vec<u8>) -> Front {
+pub fn front(steps: &Steps, received: &mut Vec<u8>) -> Front {
     // An empty line before a request is skipped (RFC 9112, section 2.2):
     // some clients send one after a body.
     while received.starts_with(b"\r\n") {

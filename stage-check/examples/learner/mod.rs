@@ -13,12 +13,14 @@
 //! `Expect: 100-continue`, write a response.
 //!
 //! Its submodule [`keep_alive`] serves many requests on one connection, as
-//! part 9 does, for the examples of that stage.
+//! part 9 does, for the examples of that stage; [`pool`] serves them with a
+//! fixed pool of threads, as part 10 does.
 
 // Each example uses a part of this module; the rest is unused there.
 #![allow(dead_code)]
 
 pub mod keep_alive;
+pub mod pool;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -284,6 +286,7 @@ pub fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         417 => "Expectation Failed",
         501 => "Not Implemented",
+        503 => "Service Unavailable",
         _ => "Unknown",
     }
 }

@@ -101,7 +101,7 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(me) = conn.local_addr() else {
         return Err(Failure::new("to know our own address"));
     };
-    let expected = expected_transcript(me, target.persistent);
+    let expected = expected_transcript(me, target.persistent, target.pooled);
     let found = log.connection(me, IO_TIMEOUT);
     let fail = |lines: &[String]| Failure {
         expected: format!(
@@ -115,9 +115,10 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(lines) = found else {
         return Err(fail(&log.lines()));
     };
-    // The raw bytes may come in more than one read: one `Received b'…'` line each.
+    // The raw bytes may come in more than one read: one `Received b'…'` line
+    // each. A pool's worker may have any number.
     let mut collapsed: Vec<String> = Vec::new();
-    for line in &lines {
+    for line in lines.iter().map(|line| any_worker(line)) {
         let raw = line.starts_with("Received b'") || line.starts_with("Received b\"");
         let previous_raw = collapsed
             .last()
@@ -125,24 +126,43 @@ fn transcript(target: &Target) -> Result<(), Failure> {
         if raw && previous_raw {
             continue;
         }
-        collapsed.push(if raw {
-            "Received b'…'".into()
-        } else {
-            line.clone()
-        });
+        collapsed.push(if raw { "Received b'…'".into() } else { line });
     }
-    let mut wanted = expected.clone();
-    wanted[1] = "Received b'…'".into();
+    let wanted: Vec<String> = expected
+        .iter()
+        .map(|line| {
+            if line.starts_with("Received b'") {
+                "Received b'…'".into()
+            } else {
+                line.clone()
+            }
+        })
+        .collect();
     if collapsed != wanted {
         return Err(fail(&lines));
     }
     Ok(())
 }
 
+/// A pool's line `Worker 3 serves …` as `Worker N serves …`: which worker
+/// takes a connection is the pool's choice. Any other line as it is.
+fn any_worker(line: &str) -> String {
+    let numbered = line
+        .strip_prefix("Worker ")
+        .and_then(|rest| rest.split_once(' '))
+        .filter(|(n, rest)| n.parse::<u32>().is_ok() && rest.starts_with("serves "));
+    match numbered {
+        Some((_, rest)) => format!("Worker N {rest}"),
+        None => line.to_string(),
+    }
+}
+
 /// The post's transcript for [`CURL_REQUEST`] from `client`; for a stage
 /// that keeps connections (part 9 on), with each answer numbered and the
-/// close's reason, which is ours: we close our side after the answer.
-fn expected_transcript(client: SocketAddr, persistent: bool) -> Vec<String> {
+/// close's reason, which is ours: we close our side after the answer; for
+/// a stage with a pool of workers (part 10 on), with the line that says
+/// which worker serves it, `N` standing for any number.
+fn expected_transcript(client: SocketAddr, persistent: bool, pooled: bool) -> Vec<String> {
     let (sent, closed) = if persistent {
         (
             "Response sent (request 1 of this connection).".to_string(),
@@ -154,17 +174,21 @@ fn expected_transcript(client: SocketAddr, persistent: bool) -> Vec<String> {
             format!("Socket with {client} closed."),
         )
     };
-    vec![
-        format!("Socket established with {client}."),
-        format!("Received b'{}'", CURL_REQUEST.escape_ascii()),
-        "Received url: b'/'".into(),
-        "Received header: (b'Host', b'localhost:5000')".into(),
-        "Received header: (b'User-Agent', b'curl/7.69.1')".into(),
-        "Received header: (b'Accept', b'*/*')".into(),
-        "Received request completely.".into(),
-        sent,
-        closed,
-    ]
+    let worker = pooled.then(|| format!("Worker N serves {client}."));
+    [format!("Socket established with {client}.")]
+        .into_iter()
+        .chain(worker)
+        .chain([
+            format!("Received b'{}'", CURL_REQUEST.escape_ascii()),
+            "Received url: b'/'".into(),
+            "Received header: (b'Host', b'localhost:5000')".into(),
+            "Received header: (b'User-Agent', b'curl/7.69.1')".into(),
+            "Received header: (b'Accept', b'*/*')".into(),
+            "Received request completely.".into(),
+            sent,
+            closed,
+        ])
+        .collect()
 }
 
 pub(crate) const ERROR_RESPONSE_WELL_FORMED: Check = Check {
@@ -705,4 +729,30 @@ fn curl_upload(target: &Target) -> Result<(), Failure> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_s_transcript_names_the_worker_by_any_number() {
+        let client = SocketAddr::from(([127, 0, 0, 1], 40000));
+        let pooled = expected_transcript(client, true, true);
+        let kept = expected_transcript(client, true, false);
+        assert_eq!(pooled[0], "Socket established with 127.0.0.1:40000.");
+        assert_eq!(pooled[1], "Worker N serves 127.0.0.1:40000.");
+        assert_eq!(pooled[2..], kept[1..], "the rest as part 9's");
+        assert_eq!(
+            any_worker("Worker 17 serves 127.0.0.1:40000."),
+            "Worker N serves 127.0.0.1:40000."
+        );
+        for other in [
+            "Worker x serves 1.",
+            "Worker 3 stopped.",
+            "Received url: b'/'",
+        ] {
+            assert_eq!(any_worker(other), other);
+        }
+    }
 }

@@ -24,13 +24,13 @@ use crate::{Check, Needs, Rule, Target};
 
 /// The check that proves the connection kept: the checks that need one
 /// are not judged when it failed.
-const KEPT: &str = "two_requests_one_connection";
+pub(crate) const KEPT: &str = "two_requests_one_connection";
 
 /// Why the stage keeps connections: its lesson.
 const KEEPS: &str = "HTTP lets a server close after every answer if it says so (RFC 9112 §9.3); keeping the connection for the next request, which saves a handshake per request, is this stage's lesson";
 
 /// `GET path` on HTTP/1.1, with nothing else to say.
-fn get(path: &str) -> Vec<u8> {
+pub(crate) fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").into_bytes()
 }
 
@@ -46,7 +46,7 @@ fn alone(target: &Target, request: &[u8]) -> Result<(u16, Vec<u8>), Failure> {
 /// Sends `request` on a new connection and reads its answer by its framing;
 /// fails, resting on [`KEPT`], unless the answer keeps the connection.
 /// Returns the connection and where the answer ends.
-fn kept_after(target: &Target, request: &[u8]) -> Result<(Conn, usize), Failure> {
+pub(crate) fn kept_after(target: &Target, request: &[u8]) -> Result<(Conn, usize), Failure> {
     let mut conn = Conn::open(target.addr)?;
     conn.send(request)?;
     conn.read_answer(Method::Other, IO_TIMEOUT)?;

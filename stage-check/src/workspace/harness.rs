@@ -11,8 +11,11 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::client::{self, Conn, IO_TIMEOUT};
+use crate::server::Timeouts;
 use crate::wait::poll_until;
-use crate::{Kind, Needs, Outcome, Rules, Server, Stage, checks, report, run_check, server};
+use crate::{
+    Kind, Launch, Needs, Outcome, Rules, Server, Stage, checks, report, run_check, server,
+};
 
 /// The read timeout servers run with in this workspace's tests: short, so
 /// that the timeout check waits little, yet six times the longest pause a
@@ -70,6 +73,7 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
                     target.keep_alive_timeout = Some(TEST_KEEP_ALIVE_TIMEOUT);
                     target.persistent = true;
                 }
+                target.pooled = stage.pooled();
                 // Each check alone, against a server of its own: none is
                 // "not judged" here, and our stages must pass them all.
                 match run_check(check, &target).0 {
@@ -127,18 +131,17 @@ pub fn trial_needing(
     }
 }
 
-/// Starts `program` on a free port, with `extra` arguments.
+/// Starts `program` on a free port, with `extra` arguments, and the
+/// tests' timeouts that `stage` takes. Started by a [`Launch`], its target
+/// can start another, for the checks that need a server of their own.
 fn start(program: &str, stage: Stage, extra: &[&str]) -> Result<Server, Failed> {
-    let mut command = Command::new(program);
-    command.args(["--port", "0"]).args(extra);
-    if stage.kind == Kind::Http {
-        command.args(["--read-timeout", &TEST_READ_TIMEOUT.as_secs().to_string()]);
-    }
-    if stage.persistent {
-        let seconds = TEST_KEEP_ALIVE_TIMEOUT.as_secs().to_string();
-        command.args(["--keep-alive-timeout", &seconds]);
-    }
-    Server::start(command).map_err(|error| error.to_string().into())
+    let timeouts = Timeouts {
+        read: (stage.kind == Kind::Http).then_some(TEST_READ_TIMEOUT),
+        keep_alive: stage.persistent.then_some(TEST_KEEP_ALIVE_TIMEOUT),
+    };
+    Launch::Program(program.into())
+        .start(extra, timeouts)
+        .map_err(|error| error.to_string().into())
 }
 
 /// A port that is taken ends the program at once with one line on standard
@@ -233,20 +236,25 @@ fn every_thread_ends(program: &str, stage: Stage) -> Result<(), Failed> {
 /// `--quiet` keeps the `Listening on` line and drops every other.
 fn quiet_logs_nothing_per_connection(program: &str, stage: Stage) -> Result<(), Failed> {
     let server = start(program, stage, &["--quiet"])?;
+    // The threads it runs with no client: one, or a pool's (part 10 on).
+    let before = thread_count(&server)?;
     let mut conn = Conn::open(server.addr()).map_err(|f| f.expected)?;
     conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .map_err(|f| f.expected)?;
     conn.finish_sending();
     conn.read_to_close(IO_TIMEOUT).map_err(|f| f.expected)?;
-    // Once the connection's thread is gone, all it could print is printed.
-    // (If they never end, the lines below show what was printed.)
-    let one_left = poll_until(THREADS_END_WITHIN, THREADS_POLL, || {
+    // Once the connection's thread is gone, all it could print is printed:
+    // the count is back to what it was. (A pool's count never changes; its
+    // worker logs a connection's lines as it serves it, most of them before
+    // our answer came, so a --quiet that keeps them shows all the same.)
+    // If the count stays up, the lines below show what was printed.
+    let back = poll_until(THREADS_END_WITHIN, THREADS_POLL, || {
         match thread_count(&server) {
-            Ok(count) if count > 1 => None,
+            Ok(count) if count > before => None,
             counted => Some(counted),
         }
     });
-    one_left.transpose()?;
+    back.transpose()?;
     let lines = server.log().lines();
     if lines.len() != 1 {
         return Err(format!("only the `Listening on` line with --quiet; got {lines:?}").into());
