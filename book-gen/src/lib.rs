@@ -425,6 +425,15 @@ const CHECK_RUNS: &[CheckRun] = &[
             "cargo run -q -p stage-check --example broken-no-empty-line --",
         )),
     },
+    // Part 10's chapter: a pool that starves the next client, seen.
+    CheckRun {
+        name: "part10-starves",
+        args: &["part10", "--only", "next_client_served_past_idle_ones"],
+        exec: Some((
+            "examples/broken-pool-starves-next-client",
+            "cargo run -q -p stage-check --example broken-pool-starves-next-client --",
+        )),
+    },
 ];
 
 /// What each stage-check run of its chapter checks: its first argument, a

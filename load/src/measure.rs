@@ -1,7 +1,7 @@
 //! The measurements: wrk's load, and idle connections held open.
 
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
@@ -19,8 +19,15 @@ use crate::{Contender, Mode, Plan};
 /// a batch of idle connections.
 const DEADLINE: Duration = Duration::from_secs(30);
 
+/// How long a fresh request may wait for its answer while idle connections
+/// are held, before it counts as unanswered (and no more are tried): twenty
+/// times the pool's look-up for a waiting connection (100 ms), and far below
+/// the read timeout (`READ_TIMEOUT`, 600 s) after which a worker held by a
+/// silent client would be free again.
+const FRESH_DEADLINE: Duration = Duration::from_secs(2);
+
 /// How many idle connections are opened at a time.
-const BATCH: usize = 100;
+pub const BATCH: usize = 100;
 
 /// What wrk measured in one run against one server.
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,17 +67,66 @@ pub struct Idle {
     /// For one process it is close to its resident size (RSS); for nginx's
     /// two, it does not count their common pages twice.
     pub memory_mib: f64,
-    /// The median time of a fresh request: connect, send, read to the close.
+    /// How many of the idle connections the server still held open when it
+    /// was measured: those it had neither closed nor refused. A thread per
+    /// connection holds them all; a pool lets idle ones go when others wait.
+    pub held: u64,
+    /// How many it refused at once, with a `503`: its queue was full.
+    pub refused: u64,
+    /// The median time of a fresh request: connect, send, read to the
+    /// close; infinite when one got no 2xx answer (see `fresh_missed`).
     pub fresh_ms: f64,
+    /// The slowest fresh request's time, infinite as above.
+    pub fresh_slowest_ms: f64,
+    /// What a fresh request got instead of an answer, if one did: the
+    /// requests after it were not tried.
+    pub fresh_missed: Option<Missed>,
 }
 
 impl fmt::Display for Idle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} threads, {:.1} MiB, fresh request {:.3} ms",
-            self.threads, self.memory_mib, self.fresh_ms
-        )
+            "{} threads, {:.1} MiB, {} held, {} refused, ",
+            self.threads, self.memory_mib, self.held, self.refused
+        )?;
+        match self.fresh_missed {
+            Some(missed) => write!(f, "fresh request {}", missed.text()),
+            None => write!(
+                f,
+                "fresh request {:.3} ms (slowest {:.3} ms)",
+                self.fresh_ms, self.fresh_slowest_ms
+            ),
+        }
+    }
+}
+
+/// What a fresh request got, made while idle connections were held, when
+/// it was not a 2xx answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missed {
+    /// A `503`: the server's queue was full.
+    Refused,
+    /// Nothing within [`FRESH_DEADLINE`]: every worker was busy with an
+    /// idle connection, and the request waited in the queue.
+    Unanswered,
+}
+
+impl Missed {
+    /// What a table says in place of the time.
+    pub fn text(self) -> String {
+        match self {
+            Missed::Refused => "refused (503)".into(),
+            Missed::Unanswered => format!("no answer within {} s", FRESH_DEADLINE.as_secs()),
+        }
+    }
+
+    /// What a sentence says of the request: "A fresh request …".
+    pub fn said(self) -> String {
+        match self {
+            Missed::Refused => "was refused with a `503`".into(),
+            Missed::Unanswered => format!("got no answer within {} s", FRESH_DEADLINE.as_secs()),
+        }
     }
 }
 
@@ -169,49 +225,130 @@ pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> any
     let server = &contender.server;
     let count = count as usize;
     let before = server.open_files();
-    let mut held = Vec::with_capacity(count);
-    while held.len() < count {
+    let mut clients: Vec<Client> = Vec::with_capacity(count);
+    while clients.len() < count {
         // In batches smaller than the stages' accept queue (128 connections,
         // see their `serve_forever`), each taken in before the next: a full
         // queue drops a new connection, which its client retries a second
         // later. What is measured here is holding connections, not that.
-        let batch = BATCH.min(count - held.len());
-        let opened = held.len();
+        let batch = BATCH.min(count - clients.len());
+        let opened = clients.len();
         for _ in 0..batch {
             let conn = TcpStream::connect_timeout(&server.addr(), DEADLINE).with_context(|| {
-                format!("{} took no connection {}", contender.name, held.len() + 1)
+                format!(
+                    "{} took no connection {}",
+                    contender.name,
+                    clients.len() + 1
+                )
             })?;
-            held.push(conn);
+            clients.push(Client {
+                conn,
+                refused: false,
+            });
         }
         if quiet == Quiet::KeptAlive {
             // Every request of the batch is sent before the first answer
-            // is read, so that the server answers them side by side.
-            for conn in &mut held[opened..] {
-                conn.write_all(REQUEST)?;
+            // is read, so that the server answers them side by side. A
+            // server that has closed the connection already (a pool's
+            // refusal) makes the write fail: its answer is read all the same.
+            for client in &mut clients[opened..] {
+                let _ = client.conn.write_all(REQUEST);
             }
-            for conn in &mut held[opened..] {
-                kept_open_after_answer(&contender.name, conn)?;
+            for client in &mut clients[opened..] {
+                client.refused = answered(&contender.name, &mut client.conn)? == Fate::Refused;
             }
         }
-        // Connected is not yet accepted: wait until the server holds them.
+        for client in &clients[opened..] {
+            // From here on, looking costs nothing and waits for nothing.
+            client.conn.set_nonblocking(true)?;
+        }
+        // Connected is not yet accepted: wait until the server holds every
+        // connection it has not let go of (a pool closes idle ones while
+        // others wait, and refuses those its queue has no room for).
         wait_until(&contender.name, || {
-            server.open_files() >= before + held.len()
+            server.open_files() >= before + held(&clients)
         })?;
     }
+    let fates: Vec<Fate> = clients.iter().map(Client::fate).collect();
+    let tally = |fate: Fate| fates.iter().filter(|&&f| f == fate).count() as u64;
     let threads = server.thread_count()? as u64;
     let memory_kib = server.memory_kib()?;
     let mut times = Vec::with_capacity(plan.fresh_requests);
+    let mut fresh_missed = None;
     for _ in 0..plan.fresh_requests {
-        times.push(fresh_request(contender)?);
+        match fresh_request(contender)? {
+            Fresh::Answered(ms) => times.push(ms),
+            Fresh::Missed(missed) => {
+                // One is enough to know: each would wait as long again.
+                fresh_missed = Some(missed);
+                break;
+            }
+        }
     }
-    drop(held);
+    drop(clients);
     // The server lets go of them before the next measurement.
     wait_until(&contender.name, || server.open_files() <= before)?;
+    let slowest = times.iter().copied().fold(0.0, f64::max);
+    let (fresh_ms, fresh_slowest_ms) = match fresh_missed {
+        Some(_) => (f64::INFINITY, f64::INFINITY),
+        None => (median(&mut times), slowest),
+    };
     Ok(Idle {
         threads,
         memory_mib: memory_kib as f64 / 1024.0,
-        fresh_ms: median(&mut times),
+        held: tally(Fate::Held),
+        refused: tally(Fate::Refused),
+        fresh_ms,
+        fresh_slowest_ms,
+        fresh_missed,
     })
+}
+
+/// One idle connection, from the client's side.
+struct Client {
+    conn: TcpStream,
+    /// Whether its request was answered with a `503` (idle keep-alive
+    /// connections only: the answer was read, and is no longer there to see).
+    refused: bool,
+}
+
+/// What became of an idle connection, as its client sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Open, with nothing to read: the server holds it.
+    Held,
+    /// Answered with a `503`, unasked or to its request: the server's queue
+    /// was full.
+    Refused,
+    /// Closed by the server, or answered and then closed.
+    Closed,
+}
+
+impl Client {
+    /// Looks, without reading, whether the server has let this connection
+    /// go. The connection must be non-blocking: "nothing yet" is then an
+    /// error of its own kind instead of a wait.
+    fn fate(&self) -> Fate {
+        if self.refused {
+            return Fate::Refused;
+        }
+        let mut first = [0; REFUSAL.len()];
+        match self.conn.peek(&mut first) {
+            Err(error) if error.kind() == ErrorKind::WouldBlock => Fate::Held,
+            Ok(n) if first[..n] == *REFUSAL => Fate::Refused,
+            // An end of file, bytes a quiet connection was not sent (a
+            // `408` after a read timeout), or a reset: the server let go.
+            _ => Fate::Closed,
+        }
+    }
+}
+
+/// How a refusal begins: the status line of a `503 Service Unavailable`.
+const REFUSAL: &[u8] = b"HTTP/1.1 503";
+
+/// How many of `clients` the server has not let go of, as far as they see.
+fn held(clients: &[Client]) -> usize {
+    clients.iter().filter(|c| c.fate() == Fate::Held).count()
 }
 
 /// The request an idle keep-alive connection sends before it falls quiet:
@@ -222,9 +359,11 @@ const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 /// is not answering [`REQUEST`].
 const MAX_ANSWER: usize = 64 * 1024;
 
-/// Reads the answer to [`REQUEST`] on `conn`, and fails unless it is a 2xx
-/// after which the server keeps the connection open.
-fn kept_open_after_answer(name: &str, conn: &mut TcpStream) -> anyhow::Result<()> {
+/// Reads the answer to [`REQUEST`] on `conn`, and says what became of the
+/// connection: kept open after a 2xx ([`Fate::Held`]), closed after it (a
+/// pool says `Connection: close` while others wait), or refused with a
+/// `503`. Any other answer is an error.
+fn answered(name: &str, conn: &mut TcpStream) -> anyhow::Result<Fate> {
     conn.set_read_timeout(Some(DEADLINE))?;
     let mut received = Vec::new();
     let mut buffer = [0; 4096];
@@ -232,37 +371,75 @@ fn kept_open_after_answer(name: &str, conn: &mut TcpStream) -> anyhow::Result<()
     // each read waits at most `DEADLINE`, and the loop ends at the close.
     let mut closed = false;
     while !answer_complete(&received, Method::Other) && !closed && received.len() < MAX_ANSWER {
-        let n = conn
-            .read(&mut buffer)
-            .with_context(|| format!("{name} did not answer: {}", shown(&received)))?;
-        received.extend_from_slice(&buffer[..n]);
-        closed = n == 0;
+        match conn.read(&mut buffer) {
+            Ok(n) => {
+                received.extend_from_slice(&buffer[..n]);
+                closed = n == 0;
+            }
+            // A server that closes with our request unread resets the
+            // connection: the kernel may drop what it had sent before.
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => closed = true,
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("{name} did not answer: {}", shown(&received)));
+            }
+        }
+    }
+    if received.is_empty() && closed {
+        return Ok(Fate::Closed);
     }
     let response =
         read_response(&received, Method::Other).map_err(|why| anyhow!("{name}: {why}"))?;
     let closes = response
         .header("Connection")
         .is_some_and(|value| value.eq_ignore_ascii_case("close"));
-    if !(200..300).contains(&response.status) || closes || closed {
-        bail!(
-            "{name} answered {}; expected a 2xx answer, and the connection kept open after it",
+    match response.status {
+        503 => Ok(Fate::Refused),
+        200..300 if closes || closed => Ok(Fate::Closed),
+        200..300 => Ok(Fate::Held),
+        _ => bail!(
+            "{name} answered {}; expected a 2xx answer, or a 503 refusal",
             shown(&received)
-        );
+        ),
     }
-    Ok(())
+}
+
+/// What a fresh request got.
+enum Fresh {
+    /// A 2xx answer, after so many milliseconds.
+    Answered(f64),
+    Missed(Missed),
 }
 
 /// One request on a new connection, timed from the connect to the close.
 /// It asks for the close, which a server that keeps connections open would
 /// otherwise not make.
-fn fresh_request(contender: &Contender) -> anyhow::Result<f64> {
+fn fresh_request(contender: &Contender) -> anyhow::Result<Fresh> {
     let start = Instant::now();
     let mut conn = TcpStream::connect_timeout(&contender.server.addr(), DEADLINE)?;
-    conn.set_read_timeout(Some(DEADLINE))?;
     conn.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
     let mut answer = Vec::new();
-    conn.read_to_end(&mut answer)?;
+    let mut buffer = [0; 4096];
+    // Until the close; each read waits at most what is left of the deadline.
+    loop {
+        let left = FRESH_DEADLINE.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Ok(Fresh::Missed(Missed::Unanswered));
+        }
+        conn.set_read_timeout(Some(left))?;
+        match conn.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok(Fresh::Missed(Missed::Unanswered));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
     let elapsed = start.elapsed();
+    if answer.starts_with(REFUSAL) {
+        return Ok(Fresh::Missed(Missed::Refused));
+    }
     if !answer.starts_with(b"HTTP/1.1 200 ") {
         bail!(
             "{} answered a fresh request with {:?}",
@@ -270,7 +447,7 @@ fn fresh_request(contender: &Contender) -> anyhow::Result<f64> {
             String::from_utf8_lossy(&answer[..answer.len().min(40)])
         );
     }
-    Ok(elapsed.as_secs_f64() * 1e3)
+    Ok(Fresh::Answered(elapsed.as_secs_f64() * 1e3))
 }
 
 /// Polls `done` every few milliseconds until it holds, for at most [`DEADLINE`].

@@ -1,6 +1,6 @@
 //! What the run found: its problems, tables of medians and ratios, and the
-//! book's copy of them (`figures.md`, `keep-alive.md`, and SVG plots drawn
-//! with plotters).
+//! book's copy of them (`figures.md`, `keep-alive.md`, `thread-pool.md` from
+//! [`crate::pool`], and SVG plots drawn with plotters).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,7 +10,7 @@ use anyhow::Context;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::measure::{self, Idle, Load};
+use crate::measure::{self, Idle, Load, Missed};
 use crate::{BASELINE, NGINX, Results};
 
 /// Every request that got no 2xx answer or met a socket error, per case.
@@ -35,44 +35,128 @@ pub fn problems(results: &Results) -> Vec<String> {
 /// idle connections), one per round: `Results::load` or `Results::idle`.
 type Measured<K, T> = [(String, K, Vec<T>)];
 
-/// One figure of a measurement, and how many decimals it is shown with.
-struct Figure<T> {
-    of: fn(&T) -> f64,
-    decimals: usize,
+/// One figure of a measurement: how to read it off, how many decimals it
+/// is shown with, and how.
+#[derive(Clone, Copy)]
+pub struct Figure<T> {
+    pub of: fn(&T) -> f64,
+    pub decimals: usize,
+    shown: Shown,
+    /// What a cell says in place of a figure that is not a number (infinite:
+    /// a fresh request that got no answer), from the round that missed it.
+    missed: fn(&T) -> Option<String>,
 }
 
-const LOAD_FIGURES: [Figure<Load>; 3] = [
-    Figure {
-        of: |l| l.requests_per_second,
-        decimals: 0,
-    },
+/// How a figure is shown in a table.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    /// The median over the rounds, with its ratios in brackets.
+    WithRatios,
+    /// The median over the rounds alone: a count whose ratio says nothing.
+    Alone,
+    /// The sum over the rounds: errors, of which any one counts.
+    Total,
+}
+
+/// For the figures that are always numbers.
+fn never_missed<T>(_: &T) -> Option<String> {
+    None
+}
+
+/// Requests per second under load, the figure the keep-alive chapter and
+/// the pool's goal compare.
+pub const REQUESTS: Figure<Load> = Figure {
+    of: |l| l.requests_per_second,
+    decimals: 0,
+    shown: Shown::WithRatios,
+    missed: never_missed,
+};
+
+/// The load tables' figures: requests/s, p50 and p99 latency, then socket
+/// errors and answers not 2xx.
+const LOAD_FIGURES: [Figure<Load>; 5] = [
+    REQUESTS,
     Figure {
         of: |l| l.p50_ms,
         decimals: 3,
+        shown: Shown::WithRatios,
+        missed: never_missed,
     },
     Figure {
         of: |l| l.p99_ms,
         decimals: 3,
+        shown: Shown::WithRatios,
+        missed: never_missed,
+    },
+    Figure {
+        of: |l| l.socket_errors as f64,
+        decimals: 0,
+        shown: Shown::Total,
+        missed: never_missed,
+    },
+    Figure {
+        of: |l| l.not_2xx as f64,
+        decimals: 0,
+        shown: Shown::Total,
+        missed: never_missed,
     },
 ];
 
-const IDLE_FIGURES: [Figure<Idle>; 3] = [
-    Figure {
-        of: |i| i.threads as f64,
-        decimals: 0,
-    },
-    Figure {
-        of: |i| i.memory_mib,
-        decimals: 1,
-    },
-    Figure {
-        of: |i| i.fresh_ms,
-        decimals: 3,
-    },
-];
+/// How many of the idle connections the server still held.
+pub const HELD: Figure<Idle> = Figure {
+    of: |i| i.held as f64,
+    decimals: 0,
+    shown: Shown::Alone,
+    missed: never_missed,
+};
+
+/// The server's threads, all its processes' together.
+pub const THREADS: Figure<Idle> = Figure {
+    of: |i| i.threads as f64,
+    decimals: 0,
+    shown: Shown::WithRatios,
+    missed: never_missed,
+};
+
+/// The server's memory (PSS).
+pub const MEMORY: Figure<Idle> = Figure {
+    of: |i| i.memory_mib,
+    decimals: 1,
+    shown: Shown::WithRatios,
+    missed: never_missed,
+};
+
+/// A fresh request's median time, or what it got instead of an answer.
+pub const FRESH: Figure<Idle> = Figure {
+    of: |i| i.fresh_ms,
+    decimals: 3,
+    shown: Shown::WithRatios,
+    missed: |i| i.fresh_missed.map(Missed::text),
+};
+
+/// The idle tables' figures, in their columns' order.
+const IDLE_FIGURES: [Figure<Idle>; 4] = [HELD, THREADS, MEMORY, FRESH];
+
+/// How many of the idle connections the server refused with a `503` (on
+/// the pool's page only).
+pub const REFUSED: Figure<Idle> = Figure {
+    of: |i| i.refused as f64,
+    ..HELD
+};
+
+/// The slowest fresh request's time (on the pool's page only).
+pub const SLOWEST: Figure<Idle> = Figure {
+    of: |i| i.fresh_slowest_ms,
+    ..FRESH
+};
 
 /// The median over the rounds of one figure, for one server and case.
-fn median<K: PartialEq, T>(all: &Measured<K, T>, name: &str, case: K, of: fn(&T) -> f64) -> f64 {
+pub fn median<K: PartialEq, T>(
+    all: &Measured<K, T>,
+    name: &str,
+    case: K,
+    of: fn(&T) -> f64,
+) -> f64 {
     let mut values: Vec<f64> = all
         .iter()
         .filter(|(n, c, _)| n == name && *c == case)
@@ -92,7 +176,7 @@ enum Against<'a, T> {
 
 /// The cases of a measurement (the numbers of connections), in the order
 /// measured.
-fn cases<K: PartialEq + Copy, T>(all: &Measured<K, T>) -> Vec<K> {
+pub fn cases<K: PartialEq + Copy, T>(all: &Measured<K, T>) -> Vec<K> {
     let mut cases = Vec::new();
     for (_, case, _) in all {
         if !cases.contains(case) {
@@ -103,13 +187,13 @@ fn cases<K: PartialEq + Copy, T>(all: &Measured<K, T>) -> Vec<K> {
 }
 
 /// The servers of `names` that a measurement has figures of, in that order.
-fn measured<K, T>(all: &Measured<K, T>, names: &[String]) -> Vec<String> {
+pub fn measured<K, T>(all: &Measured<K, T>, names: &[String]) -> Vec<String> {
     let has = |name: &String| all.iter().any(|(n, _, _)| n == name);
     names.iter().filter(|name| has(name)).cloned().collect()
 }
 
 /// One table row per case and server: the case, the server, then each
-/// figure's median with its ratios to nginx's and to what `against` says.
+/// figure as its [`Shown`] says.
 fn rows<T>(
     out: &mut String,
     all: &Measured<u32, T>,
@@ -125,12 +209,27 @@ fn rows<T>(
                 .iter()
                 .map(|figure| {
                     let of = |server: &str| median(all, server, case, figure.of);
-                    let nginx = has_nginx.then(|| of(NGINX));
-                    let other = match against {
-                        Against::Server(server) => of(server),
-                        Against::Itself(other) => median(other, name, case, figure.of),
-                    };
-                    with_ratios(of(name), nginx, other, figure.decimals)
+                    let value = of(name);
+                    if !value.is_finite() {
+                        return rounds(all, name, case)
+                            .find_map(figure.missed)
+                            .unwrap_or_else(|| "–".into());
+                    }
+                    match figure.shown {
+                        Shown::Total => {
+                            let total = rounds(all, name, case).map(figure.of).sum();
+                            number(total, figure.decimals)
+                        }
+                        Shown::Alone => number(value, figure.decimals),
+                        Shown::WithRatios => {
+                            let nginx = has_nginx.then(|| of(NGINX));
+                            let other = match against {
+                                Against::Server(server) => of(server),
+                                Against::Itself(other) => median(other, name, case, figure.of),
+                            };
+                            with_ratios(value, nginx, other, figure.decimals)
+                        }
+                    }
                 })
                 .collect();
             let case = number(case.into(), 0);
@@ -139,10 +238,25 @@ fn rows<T>(
     }
 }
 
+/// The measurements of one server and case, one per round.
+pub fn rounds<'a, T>(
+    all: &'a Measured<u32, T>,
+    name: &'a str,
+    case: u32,
+) -> impl Iterator<Item = &'a T> {
+    all.iter()
+        .filter(move |(n, c, _)| n == name && *c == case)
+        .flat_map(|(_, _, rounds)| rounds.iter())
+}
+
 /// `value`, then its ratio to nginx's and to the other figure:
-/// `12,345 (0.52×, 1.00×)`.
+/// `12,345 (0.52×, 1.00×)`. A ratio to a figure that is not a number (a
+/// fresh request that got no answer) is a dash.
 fn with_ratios(value: f64, nginx: Option<f64>, other: f64, decimals: usize) -> String {
-    let ratio = |to: f64| format!("{:.2}×", value / to);
+    let ratio = |to: f64| match to.is_finite() {
+        true => format!("{:.2}×", value / to),
+        false => "–".into(),
+    };
     let mut cell = number(value, decimals);
     match nginx {
         Some(nginx) => write!(cell, " ({}, {})", ratio(nginx), ratio(other)),
@@ -153,7 +267,7 @@ fn with_ratios(value: f64, nginx: Option<f64>, other: f64, decimals: usize) -> S
 }
 
 /// `12345.6` as `12,346` (with `decimals` = 0), or `0.123` with 3.
-fn number(value: f64, decimals: usize) -> String {
+pub fn number(value: f64, decimals: usize) -> String {
     let text = format!("{value:.decimals$}");
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
     let mut grouped = String::new();
@@ -177,16 +291,23 @@ pub fn table(results: &Results, names: &[String]) -> String {
         true => format!("in brackets, the ratio to nginx's figure and to {other}"),
         false => format!("in brackets, the ratio to {other}"),
     };
+    let capitalised = |text: String| format!("In{}", &text[2..]);
     let part5 = ratios("part 5's (`part5-http-httparse`)");
-    let load_head = "| connections | server | requests/s | p50 latency (ms) | p99 latency (ms) |\n\
-                     | ---: | --- | ---: | ---: | ---: |";
-    let idle_head = "| idle connections | server | threads | memory (MiB) | fresh request (ms) |\n\
-                     | ---: | --- | ---: | ---: | ---: |";
+    let load_head = "| connections | server | requests/s | p50 latency (ms) | p99 latency (ms) \
+                     | socket errors | not 2xx |\n\
+                     | ---: | --- | ---: | ---: | ---: | ---: | ---: |";
+    let idle_head = "| idle connections | server | held open | threads | memory (MiB) \
+                     | fresh request (ms) |\n\
+                     | ---: | --- | ---: | ---: | ---: | ---: |";
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Under load, one request per connection (each request asks \
-         `Connection: close`): medians over the rounds; {part5}.\n\n{load_head}"
+         `Connection: close`): medians over the rounds; {part5}. The last two \
+         columns add up the rounds: wrk's socket errors (a connection refused \
+         or reset, a read or write that failed, a request over its 5 s \
+         timeout), and the answers whose status was not 2xx (a pool's \
+         `503`, when its queue is full, among them).\n\n{load_head}"
     );
     let against = Against::Server(BASELINE);
     rows(&mut out, &results.load, names, &LOAD_FIGURES, &against);
@@ -207,17 +328,23 @@ pub fn table(results: &Results, names: &[String]) -> String {
     );
     let _ = writeln!(
         out,
-        "\nWith idle connections held open, which sent nothing: the threads and \
-         the memory (PSS) of the server's processes, and the median time of a \
-         fresh request (connect, send, read to the close); {part5}.\n\n{idle_head}"
+        "\nWith idle connections held open, which sent nothing: how many of \
+         them the server still held open when measured (a pool refuses those \
+         its queue has no room for), the threads and the memory (PSS) of the \
+         server's processes, and the median time of a fresh request (connect, \
+         send, read to the close); {part5}.\n\n{idle_head}"
     );
     let against = Against::Server(BASELINE);
     rows(&mut out, &results.idle, names, &IDLE_FIGURES, &against);
     let _ = writeln!(
         out,
-        "\nWith idle keep-alive connections held open, each answered once and \
-         kept for a next request, by the servers that keep them; {}.\n\n{idle_head}",
-        ratios("the same server's with idle connections that sent nothing")
+        "\nWith idle keep-alive connections, for the servers that keep \
+         connections: each sent one request, read its answer, and fell quiet. \
+         A thread per connection holds every one for a next request; a pool \
+         closes idle ones while others wait for a worker. {}.\n\n{idle_head}",
+        capitalised(ratios(
+            "the same server's with idle connections that sent nothing"
+        ))
     );
     let against = Against::Itself(&results.idle);
     rows(
@@ -230,24 +357,36 @@ pub fn table(results: &Results, names: &[String]) -> String {
     out
 }
 
-/// The servers the keep-alive chapter compares: those that keep
-/// connections open (they are the ones measured with idle keep-alive
-/// connections), and the last stage that does not, part 8.
+/// The servers the keep-alive chapter compares: nginx, the first stage
+/// that keeps connections open (part 9; those that do are the ones measured
+/// with idle keep-alive connections), and the stage before it, part 8,
+/// which does not. The stages after part 9 have pages of their own
+/// ([`crate::pool`]).
 fn keep_alive_names(results: &Results, names: &[String]) -> Vec<String> {
     let keepers = measured(&results.idle_kept_alive, names);
+    let is_stage = |name: &&String| *name != NGINX;
+    let first_keeper = names
+        .iter()
+        .filter(is_stage)
+        .find(|name| keepers.contains(name));
     let closer = names
         .iter()
-        .rfind(|name| !keepers.contains(name) && *name != NGINX)
-        .cloned();
+        .filter(is_stage)
+        .take_while(|name| Some(*name) != first_keeper)
+        .last();
     names
         .iter()
-        .filter(|name| keepers.contains(name) || closer.as_ref() == Some(name))
+        .filter(|name| {
+            (*name == NGINX && keepers.contains(name))
+                || Some(*name) == first_keeper
+                || Some(*name) == closer
+        })
         .cloned()
         .collect()
 }
 
 /// One figure of `name` in each round, for one case.
-fn per_round<T>(all: &Measured<u32, T>, name: &str, case: u32, of: fn(&T) -> f64) -> Vec<f64> {
+pub fn per_round<T>(all: &Measured<u32, T>, name: &str, case: u32, of: fn(&T) -> f64) -> Vec<f64> {
     all.iter()
         .filter(|(n, c, _)| n == name && *c == case)
         .flat_map(|(_, _, rounds)| rounds.iter().map(of))
@@ -258,7 +397,7 @@ fn per_round<T>(all: &Measured<u32, T>, name: &str, case: u32, of: fn(&T) -> f64
 /// round's ratio, with the lowest and highest in brackets when there are
 /// several that differ, `6.68× (5.16–7.39×)`. A ratio within one round meets one moment
 /// of the machine; the ratio of two medians may not.
-fn ratio_cell(of: &[f64], to: &[f64]) -> String {
+pub fn ratio_cell(of: &[f64], to: &[f64]) -> String {
     let mut ratios: Vec<f64> = of.iter().zip(to).map(|(a, b)| a / b).collect();
     let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
     let high = ratios.iter().copied().fold(0.0, f64::max);
@@ -275,7 +414,7 @@ fn ratio_cell(of: &[f64], to: &[f64]) -> String {
 /// that matter, round by round; then what idle keep-alive connections cost.
 pub fn keep_alive_table(results: &Results, names: &[String]) -> String {
     let names = keep_alive_names(results, names);
-    let requests = LOAD_FIGURES[0].of;
+    let requests = REQUESTS.of;
     let has_nginx = names.iter().any(|name| name == NGINX);
     let mut out = String::from(
         "| connections | server | requests/s, one request per connection \
@@ -312,8 +451,8 @@ pub fn keep_alive_table(results: &Results, names: &[String]) -> String {
     );
     for case in cases(&results.idle_kept_alive) {
         for name in measured(&results.idle_kept_alive, &names) {
-            let threads = median(&results.idle_kept_alive, &name, case, IDLE_FIGURES[0].of);
-            let memory = median(&results.idle_kept_alive, &name, case, IDLE_FIGURES[1].of);
+            let threads = median(&results.idle_kept_alive, &name, case, THREADS.of);
+            let memory = median(&results.idle_kept_alive, &name, case, MEMORY.of);
             let _ = writeln!(
                 out,
                 "| {} | {name} | {} | {} |",
@@ -337,6 +476,12 @@ pub fn write(
     std::fs::create_dir_all(folder)?;
     let written = "<!-- Written by `cargo run --release -p load`: rerun it, do not edit. -->";
     let measured_on = format!("Measured on {}, with {}.", machine(), tools());
+    crate::pool::write(
+        folder,
+        results,
+        names,
+        &format!("{written}\n\n{measured_on}"),
+    )?;
     std::fs::write(
         folder.join("figures.md"),
         format!("{written}\n\n{measured_on}\n\n{table}"),
@@ -362,21 +507,21 @@ pub fn write(
         "Requests/s, one request per connection",
         connections_axis(),
         "requests/s",
-        &series(&results.load, names, LOAD_FIGURES[0].of),
+        &series(&results.load, names, REQUESTS.of),
     )?;
     plot(
         &folder.join("idle-memory.svg"),
         "Memory (PSS) with idle connections open",
         ("idle connections", 0.0..x_max(&idle_cases)),
         "memory (MiB)",
-        &series(&results.idle, names, IDLE_FIGURES[1].of),
+        &series(&results.idle, names, MEMORY.of),
     )?;
     plot(
         &folder.join("idle-latency.svg"),
         "A fresh request's time with idle connections open",
         ("idle connections", 0.0..x_max(&idle_cases)),
         "fresh request (ms)",
-        &series(&results.idle, names, IDLE_FIGURES[2].of),
+        &series(&results.idle, names, FRESH.of),
     )?;
 
     // The keep-alive chapter's: each of its servers both ways, in its
@@ -406,12 +551,8 @@ pub fn write(
                 Stroke::Dashed => "never used",
             };
             for (lines, all, way) in [
-                (&mut both_ways, series(load, one, LOAD_FIGURES[0].of), way),
-                (
-                    &mut idle_memory,
-                    series(idle, one, IDLE_FIGURES[1].of),
-                    idle_way,
-                ),
+                (&mut both_ways, series(load, one, REQUESTS.of), way),
+                (&mut idle_memory, series(idle, one, MEMORY.of), idle_way),
             ] {
                 lines.extend(all.into_iter().map(|line| Line {
                     name: format!("{name}, {way}"),
@@ -441,7 +582,7 @@ pub fn write(
 
 /// One line of a plot: its name in the legend, its points, its colour (an
 /// index into [`COLORS`]) and its stroke.
-struct Line {
+pub struct Line {
     name: String,
     points: Vec<(f64, f64)>,
     color: usize,
@@ -456,8 +597,10 @@ enum Stroke {
 }
 
 /// One line of points per server of `names` that `all` has figures of:
-/// (case, median of the figure), each server in a colour of its own.
-fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) -> Vec<Line> {
+/// (case, median of the figure), each server in a colour of its own. A
+/// figure that is not a number (a fresh request that got no answer) is no
+/// point, and a server with no point is no line: the tables say what it was.
+pub fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) -> Vec<Line> {
     measured(all, names)
         .into_iter()
         .enumerate()
@@ -465,6 +608,7 @@ fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) -> Vec
             let points = cases(all)
                 .into_iter()
                 .map(|case| (case.into(), median(all, &name, case, of)))
+                .filter(|(_, y): &(f64, f64)| y.is_finite())
                 .collect();
             Line {
                 name,
@@ -473,11 +617,13 @@ fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) -> Vec
                 stroke: Stroke::Solid,
             }
         })
+        .filter(|line| !line.points.is_empty())
         .collect()
 }
 
 /// The lines' colours, nginx's first: Okabe and Ito's palette, which
-/// readers with any kind of colour blindness tell apart.
+/// readers with any kind of colour blindness tell apart, and a grey for an
+/// eighth server (its yellow is hard to see on white).
 const COLORS: &[(u8, u8, u8)] = &[
     (0, 0, 0),
     (0, 114, 178),
@@ -486,13 +632,14 @@ const COLORS: &[(u8, u8, u8)] = &[
     (204, 121, 167),
     (213, 94, 0),
     (86, 180, 233),
+    (128, 128, 128),
 ];
 
 /// One line per server, with its points marked, the y axis from zero.
 fn plot<X>(
     path: &Path,
     caption: &str,
-    (x_label, x_range): (&str, X),
+    x_axis: (&str, X),
     y_label: &str,
     series: &[Line],
 ) -> anyhow::Result<()>
@@ -500,55 +647,10 @@ where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
-    let points = || series.iter().flat_map(|line| line.points.iter());
-    // Room above the highest point for the legend, so that it hides none.
-    let y_max = points().map(|p| p.1).fold(0.0, f64::max) * 1.45;
-    let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_range, 0.0..y_max.max(1e-9))?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&|x| number(*x, 0))
-            .y_label_formatter(&|y| number(*y, if y_max < 10.0 { 2 } else { 0 }))
-            .draw()?;
-        for line in series {
-            let (r, g, b) = COLORS[line.color % COLORS.len()];
-            let color = RGBColor(r, g, b);
-            let style = color.stroke_width(2);
-            let points = line.points.iter().copied();
-            let drawn = match line.stroke {
-                Stroke::Solid => chart.draw_series(LineSeries::new(points, style))?,
-                Stroke::Dashed => chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?,
-            };
-            let stroke = line.stroke;
-            drawn.label(&line.name).legend(move |(x, y)| {
-                let end = match stroke {
-                    Stroke::Solid => x + 20,
-                    Stroke::Dashed => x + 8,
-                };
-                PathElement::new([(x, y), (end, y)], style)
-            });
-            let marks = line
-                .points
-                .iter()
-                .map(|&p| Circle::new(p, 3, color.filled()));
-            chart.draw_series(marks)?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.9))
-            .draw()?;
+        chart(&root, (caption, 20), x_axis, y_label, series)?;
         root.present()?;
         Ok(())
     };
@@ -557,8 +659,104 @@ where
         .with_context(|| format!("cannot draw {}", path.display()))
 }
 
+/// One panel of a plot side by side with another: its caption, its x axis
+/// (its name and range), its y axis's name, and its lines.
+pub struct Panel<'a> {
+    pub caption: &'a str,
+    pub x_axis: (&'a str, std::ops::Range<f64>),
+    pub y_label: &'a str,
+    pub series: Vec<Line>,
+}
+
+/// Two plots in one picture, left and right, under one caption: two
+/// figures of the same servers and cases.
+pub fn plot_side_by_side(path: &Path, caption: &str, panels: [Panel<'_>; 2]) -> anyhow::Result<()> {
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::new(path, (960, 420)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let root = root.titled(caption, ("sans-serif", 20))?;
+        for (area, panel) in root.split_evenly((1, 2)).iter().zip(panels) {
+            let x_axis = (panel.x_axis.0, panel.x_axis.1);
+            chart(
+                area,
+                (panel.caption, 16),
+                x_axis,
+                panel.y_label,
+                &panel.series,
+            )?;
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw()
+        .map_err(|error| anyhow::anyhow!("{error}"))
+        .with_context(|| format!("cannot draw {}", path.display()))
+}
+
+/// Draws one chart on `area`: its caption (and the caption's font size),
+/// axes, lines, points and legend.
+fn chart<X>(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    (caption, size): (&str, u32),
+    (x_label, x_range): (&str, X),
+    y_label: &str,
+    series: &[Line],
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
+    let points = || series.iter().flat_map(|line| line.points.iter());
+    // Room above the highest point for the legend, so that it hides none.
+    let y_max = points().map(|p| p.1).fold(0.0, f64::max) * 1.45;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", size))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range, 0.0..y_max.max(1e-9))?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|x| number(*x, 0))
+        .y_label_formatter(&|y| number(*y, if y_max < 10.0 { 2 } else { 0 }))
+        .draw()?;
+    for line in series {
+        let (r, g, b) = COLORS[line.color % COLORS.len()];
+        let color = RGBColor(r, g, b);
+        let style = color.stroke_width(2);
+        let points = line.points.iter().copied();
+        let drawn = match line.stroke {
+            Stroke::Solid => chart.draw_series(LineSeries::new(points, style))?,
+            Stroke::Dashed => chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?,
+        };
+        let stroke = line.stroke;
+        drawn.label(&line.name).legend(move |(x, y)| {
+            let end = match stroke {
+                Stroke::Solid => x + 20,
+                Stroke::Dashed => x + 8,
+            };
+            PathElement::new([(x, y), (end, y)], style)
+        });
+        let marks = line
+            .points
+            .iter()
+            .map(|&p| Circle::new(p, 3, color.filled()));
+        chart.draw_series(marks)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()?;
+    Ok(())
+}
+
 /// The end of an x axis that shows every case, with a little room to spare.
-fn x_max(cases: &[u32]) -> f64 {
+pub fn x_max(cases: &[u32]) -> f64 {
     cases
         .iter()
         .map(|&case| f64::from(case))
@@ -676,10 +874,10 @@ mod tests {
         with_requests(&mut results.keep_alive, part9, &[2000.0]);
         // Only the servers that keep connections open are measured with
         // idle keep-alive connections.
-        for name in [NGINX, part9] {
+        for name in [NGINX, part9, crate::POOL] {
             crate::push(&mut results.idle_kept_alive, name, 100, Idle::default());
         }
-        let names = [NGINX, BASELINE, part9].map(String::from);
+        let names = [NGINX, BASELINE, part9, crate::POOL].map(String::from);
         let table = table(&results, &names);
         // nginx keeps connections 4 times as fast as it closes them; part 9
         // 5 times, at a quarter of nginx's speed; part 5 closes either way.
@@ -707,6 +905,54 @@ mod tests {
             "{chapter}"
         );
         assert!(chapter.contains("| 100 | nginx | 0 | 0.0 |"), "{chapter}");
+        // The pool keeps connections too, but has a page of its own.
+        assert!(!chapter.contains(crate::POOL), "{chapter}");
+    }
+
+    #[test]
+    fn errors_are_added_up_and_a_missed_answer_is_said() {
+        let mut results = Results::default();
+        for socket_errors in [0, 2, 1] {
+            let load = Load {
+                requests_per_second: 100.0,
+                p50_ms: 1.0,
+                p99_ms: 2.0,
+                socket_errors,
+                not_2xx: 3,
+                ..Load::default()
+            };
+            crate::push(&mut results.load, BASELINE, 200, load);
+        }
+        let unanswered = Idle {
+            held: 100,
+            threads: 102,
+            memory_mib: 10.0,
+            fresh_ms: f64::INFINITY,
+            fresh_missed: Some(Missed::Unanswered),
+            ..Idle::default()
+        };
+        let answered = Idle {
+            fresh_ms: 0.5,
+            ..unanswered
+        };
+        crate::push(&mut results.idle, BASELINE, 100, answered);
+        crate::push(&mut results.idle, crate::POOL, 100, unanswered);
+        let names = [BASELINE, crate::POOL].map(String::from);
+        let table = table(&results, &names);
+        // Totals over the rounds, without ratios.
+        assert!(
+            table.contains(&format!(
+                "| 200 | {BASELINE} | 100 (1.00×) | 1.000 (1.00×) | 2.000 (1.00×) | 3 | 9 |"
+            )),
+            "{table}"
+        );
+        assert!(
+            table.contains(&format!(
+                "| 100 | {} | 100 | 102 (1.00×) | 10.0 (1.00×) | no answer within 2 s |",
+                crate::POOL
+            )),
+            "{table}"
+        );
     }
 
     #[test]
@@ -734,6 +980,7 @@ mod tests {
                     memory_mib,
                     threads: 1,
                     fresh_ms: 0.1,
+                    ..Idle::default()
                 };
                 crate::push(&mut results.idle, name, idle, figures);
                 if *name == NGINX {
@@ -754,6 +1001,8 @@ mod tests {
             ("idle-latency.svg", NGINX),
             ("keep-alive.svg", "nginx, keep-alive"),
             ("keep-alive-idle.svg", "nginx, kept alive"),
+            ("thread-pool.md", "| not measured in this run |"),
+            ("thread-pool-idle.svg", NGINX),
         ] {
             let text = std::fs::read_to_string(folder.join(file)).unwrap();
             assert!(text.contains(shows), "{file}: {text}");

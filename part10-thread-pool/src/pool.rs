@@ -22,10 +22,12 @@ pub struct Queue<T> {
     capacity: usize,
 }
 
-/// What the lock guards: the items, and whether more may come.
+/// What the lock guards: the items, whether more may come, and how many
+/// workers sleep in `pop`, each of which will take the next item pushed.
 struct Waiting<T> {
     items: VecDeque<T>,
     closed: bool,
+    sleeping: usize,
 }
 
 impl<T> Queue<T> {
@@ -35,6 +37,7 @@ impl<T> Queue<T> {
             waiting: Mutex::new(Waiting {
                 items: VecDeque::with_capacity(capacity),
                 closed: false,
+                sleeping: 0,
             }),
             ready: Condvar::new(),
             capacity,
@@ -78,10 +81,12 @@ impl<T> Queue<T> {
             // Lets go of the lock while asleep, and takes it again on
             // waking; a wake-up may find nothing (another worker was
             // faster, or the system woke us for no reason), so we loop.
+            waiting.sleeping += 1;
             waiting = self
                 .ready
                 .wait(waiting)
                 .unwrap_or_else(PoisonError::into_inner);
+            waiting.sleeping -= 1;
         }
         // STARTER end
     }
@@ -89,6 +94,13 @@ impl<T> Queue<T> {
     /// How many items wait.
     pub fn len(&self) -> usize {
         self.lock().items.len()
+    }
+
+    /// How many items wait with no worker on its way to them: those beyond
+    /// the sleeping workers, which `push` has woken, or will wake.
+    pub fn unserved(&self) -> usize {
+        let waiting = self.lock();
+        waiting.items.len().saturating_sub(waiting.sleeping)
     }
 
     /// Takes no more items; the workers finish what waits, then stop.
@@ -128,10 +140,11 @@ impl<T> Pool<T> {
         }
     }
 
-    /// Whether a connection waits for a worker: then a worker should not
-    /// keep an idle connection for its next request.
+    /// Whether a connection waits for a worker, and no sleeping worker is
+    /// on its way to take it: then a worker should not keep an idle
+    /// connection for its next request.
     pub fn others_waiting(&self) -> bool {
-        self.queue.len() > 0
+        self.queue.unserved() > 0
     }
 
     /// Says the server is shutting down; `true` the first time only.
@@ -175,6 +188,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::thread;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn the_queue_refuses_beyond_its_capacity_and_hands_back_in_order() {
@@ -209,6 +223,27 @@ mod tests {
         let mut got: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
         got.sort();
         assert_eq!(got, [None, Some("work")]);
+    }
+
+    #[test]
+    fn an_item_a_sleeping_worker_will_take_is_not_unserved() {
+        let queue = Arc::new(Queue::new(4));
+        let worker = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.pop())
+        };
+        // Once the worker sleeps in `pop`, an item pushed has it on its way.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while queue.lock().sleeping == 0 {
+            assert!(Instant::now() < deadline, "the worker never slept");
+            thread::yield_now();
+        }
+        assert_eq!(queue.push(1), Ok(()));
+        assert_eq!(queue.unserved(), 0, "the sleeper takes it");
+        assert_eq!(worker.join().unwrap(), Some(1));
+        // With no worker asleep, every item waits unserved.
+        assert_eq!((queue.push(2), queue.push(3)), (Ok(()), Ok(())));
+        assert_eq!(queue.unserved(), 2);
     }
 
     #[test]

@@ -302,8 +302,8 @@ fn shut_down(shared: &Shared, timeout: u64) {
     println!("Shutting down: no longer accepting connections.");
     let state = shared.lock();
     println!(
-        "Waiting up to {timeout} s for {} connections to finish.",
-        state.open
+        "Waiting up to {timeout} s for {} to finish.",
+        connections(state.open)
     );
     let (state, _) = shared
         .closed
@@ -313,9 +313,17 @@ fn shut_down(shared: &Shared, timeout: u64) {
         println!("Shut down: every connection finished.");
     } else {
         println!(
-            "Shut down: cut off {} connections after the {timeout} s shutdown timeout.",
-            state.open
+            "Shut down: cut off {} after the {timeout} s shutdown timeout.",
+            connections(state.open)
         );
+    }
+}
+
+/// `1 connection`, `2 connections`.
+fn connections(count: usize) -> String {
+    match count {
+        1 => "1 connection".to_string(),
+        _ => format!("{count} connections"),
     }
 }
 
