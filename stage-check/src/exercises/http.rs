@@ -233,7 +233,7 @@ pub const EXERCISES: &[Exercise] = &[
     Exercise {
         name: "one_close_per_waiting_client",
         stage: "part10-thread-pool",
-        task: "a client that waits for a worker costs one kept connection its close, not every one whose worker looks up at that moment",
+        task: "a client that waits for a worker costs one kept connection its close, not every one whose worker asks at that moment",
         server_args: &[],
         changes: &[],
         checks: &[Check {
@@ -241,7 +241,7 @@ pub const EXERCISES: &[Exercise] = &[
             proves: "on a server of its own with --workers 2 and two kept connections, one waiting client gets one of them closed and the other kept: two idle ones, by their workers' look-ups; two with requests under way, by their answers' `Connection: close`",
             rule: Rule::Stage(EXERCISE_RULE),
             since: 10,
-            hint: "Count the queued clients that no worker is coming for, in the pool: the accepting thread adds one per client queued, a worker on its way to the queue takes one off; a worker claims a client (fetch_update, only while the count is above 0) before it closes for it (book: Part 10, exercise 2).",
+            hint: "Look and take in one step: a Queue method that, under its lock, pops the front client only while more wait than workers sleep in pop; the session keeps the client it took for, and its worker serves that one next (book: Part 10, exercise 2).",
             needs: Needs::OwnServer(System::Any),
             run: one_connection_let_go_per_client,
         }],
