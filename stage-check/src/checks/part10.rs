@@ -50,24 +50,32 @@ impl Pool {
     }
 }
 
-/// Starts a fresh instance of the server under test with `pool`, `more`
-/// options, and [`OWN_TIMEOUT`] for both of its timers. A server that does
-/// not take the options fails the check here, with what it said.
+/// Starts a fresh instance of the server under test with `pool` and `more`
+/// options (see [`own_server_with`]).
 fn own_server(target: &Target, pool: Pool, more: &[&str]) -> Result<Server, Failure> {
-    let Some(launch) = &target.launch else {
-        return Err(Failure::new("a way to start the server: --exec"));
-    };
     let pool = pool.options();
     let options: Vec<&str> = pool
         .iter()
         .map(String::as_str)
         .chain(more.iter().copied())
         .collect();
+    own_server_with(target, &options)
+}
+
+/// Starts a fresh instance of the server under test with `options`, and
+/// [`OWN_TIMEOUT`] for both of its timers: the check chooses the pool, and
+/// no timer of the server comes near the check's waits. A server that does
+/// not take the options fails the check here, with what it said. (Part 10's
+/// exercises start theirs the same way.)
+pub(crate) fn own_server_with(target: &Target, options: &[&str]) -> Result<Server, Failure> {
+    let Some(launch) = &target.launch else {
+        return Err(Failure::new("a way to start the server: --exec"));
+    };
     let timeouts = Timeouts {
         read: Some(OWN_TIMEOUT),
         keep_alive: Some(OWN_TIMEOUT),
     };
-    launch.start(&options, timeouts).map_err(|error| {
+    launch.start(options, timeouts).map_err(|error| {
         Failure::new(format!(
             "the server to start with part 10's options, `{}` (and --read-timeout {seconds} \
              --keep-alive-timeout {seconds}); {error}",

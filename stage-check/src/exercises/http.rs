@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{EXERCISE_RULE, Exercise};
 use crate::checks::part9::MAX_REQUESTS;
-use crate::checks::part10::OWN_TIMEOUT;
+use crate::checks::part10::{OWN_TIMEOUT, own_server_with};
 use crate::checks::{CURL_REQUEST, PAGE};
 use crate::client::{
     BYTE_PAUSE, Conn, Failure, IO_TIMEOUT, Method, Response, WAIT_FOR_REST, answer_at, at_once,
@@ -14,7 +14,7 @@ use crate::client::{
     next_exchange, response, response_to_head, send_in_pieces,
 };
 use crate::harness::TEST_KEEP_ALIVE_TIMEOUT;
-use crate::server::{Server, Timeouts};
+use crate::server::Server;
 use crate::wait::poll_until;
 use crate::{Check, Needs, Rule, System, Target};
 
@@ -597,28 +597,6 @@ fn connection_closed_at_max_age(target: &Target) -> Result<(), Failure> {
 /// A request for the page, which part 8 on serves at `/index.html`.
 const PAGE_REQUEST: &[u8] = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
 
-/// Starts a fresh instance of the server under test with `options`, and
-/// [`OWN_TIMEOUT`] for both of its timers, as part 10's checks do: the
-/// check sizes the pool itself, and no timer of the server comes near its
-/// waits.
-fn own_server(target: &Target, options: &[&str]) -> Result<Server, Failure> {
-    let Some(launch) = &target.launch else {
-        return Err(Failure::new("a way to start the server: --exec"));
-    };
-    let timeouts = Timeouts {
-        read: Some(OWN_TIMEOUT),
-        keep_alive: Some(OWN_TIMEOUT),
-    };
-    launch.start(options, timeouts).map_err(|error| {
-        Failure::new(format!(
-            "the server to start with `{}` (and --read-timeout {seconds} \
-             --keep-alive-timeout {seconds}); {error}",
-            options.join(" "),
-            seconds = OWN_TIMEOUT.as_secs()
-        ))
-    })
-}
-
 /// The workers `server_status_counts_the_pool` starts its server with.
 const STATUS_WORKERS: u64 = 3;
 
@@ -701,7 +679,7 @@ fn until_status(addr: SocketAddr, busy: u64, who: &str, within: Duration) -> Res
 
 fn server_status_counts_the_pool(target: &Target) -> Result<(), Failure> {
     let workers = STATUS_WORKERS.to_string();
-    let server = own_server(target, &["--workers", &workers])?;
+    let server = own_server_with(target, &["--workers", &workers])?;
     let addr = server.addr();
     let asking = "the connection that asks, and no other";
     until_status(addr, 1, asking, IO_TIMEOUT)?;
@@ -728,15 +706,37 @@ const SECOND_CLOSE_WITHIN: Duration = Duration::from_millis(500);
 
 const _: () = assert!(10 * SECOND_CLOSE_WITHIN.as_millis() <= OWN_TIMEOUT.as_millis());
 
-/// How long the check lets the server take connections in before the
-/// next step: workers take the two with requests under way, then the
-/// acceptor queues the third. Both happen at once, and nothing outside
-/// shows that they have: this is pacing, long enough for a worker to be
-/// back in the queue on a machine whose cores are busy. A request under
-/// way waits through two of these at most, a twentieth of the server's
-/// read timeout.
-const TAKEN_IN: Duration = Duration::from_millis(250);
-const _: () = assert!(20 * 2 * TAKEN_IN.as_millis() <= OWN_TIMEOUT.as_millis());
+/// Waits, within [`IO_TIMEOUT`], until `server` has logged a line that
+/// starts with `prefix` and names each of `conns`: its worker took the
+/// connection (`Worker N serves ADDR.`), or it accepted it
+/// (`Socket established with ADDR.`). Nothing else outside the server
+/// shows that either has happened; part 10's log says both.
+fn logged_for(server: &Server, prefix: &str, conns: &[&Conn]) -> Result<(), Failure> {
+    let addrs: Vec<String> = conns
+        .iter()
+        .filter_map(|conn| conn.local_addr())
+        .map(|addr| format!("{addr}."))
+        .collect();
+    let all_named = |lines: &[String]| {
+        addrs
+            .iter()
+            .all(|addr| {
+                lines
+                    .iter()
+                    .any(|line| line.starts_with(prefix) && line.ends_with(addr.as_str()))
+            })
+            .then_some(())
+    };
+    match server.log().wait_for(IO_TIMEOUT, all_named) {
+        Some(()) => Ok(()),
+        None => Err(Failure::new(format!(
+            "a log line `{prefix}… ADDR.` for each of {} connections within {} s, as part 10 \
+             logs it",
+            addrs.len(),
+            IO_TIMEOUT.as_secs()
+        ))),
+    }
+}
 
 /// The workers `one_connection_let_go_per_client` starts its server with:
 /// as many as the kept connections, so that a third client waits.
@@ -747,14 +747,15 @@ const TWO_WORKERS: &[&str] = &["--workers", "2"];
 const FIRST_HALF: &[u8] = b"GET /index.html HTTP/1.1\r\n";
 const SECOND_HALF: &[u8] = b"Host: x\r\n\r\n";
 
-/// Two new connections, each with the first half of a request, given the
-/// time for a worker each to take them.
-fn two_in_the_middle_of_a_request(addr: SocketAddr) -> Result<[Conn; 2], Failure> {
+/// Two new connections, each with the first half of a request, once a
+/// worker each has taken them.
+fn two_in_the_middle_of_a_request(server: &Server) -> Result<[Conn; 2], Failure> {
+    let addr = server.addr();
     let mut conns = [Conn::open(addr)?, Conn::open(addr)?];
     for conn in &mut conns {
         conn.send(FIRST_HALF)?;
     }
-    thread::sleep(TAKEN_IN);
+    logged_for(server, "Worker ", &[&conns[0], &conns[1]])?;
     Ok(conns)
 }
 
@@ -772,9 +773,9 @@ fn answered_or_closed(conn: &mut Conn, end: usize) -> Result<Option<Response>, F
 }
 
 fn one_connection_let_go_per_client(target: &Target) -> Result<(), Failure> {
-    let server = own_server(target, TWO_WORKERS)?;
-    idle_ones_let_go_once(server.addr())?;
-    answers_let_go_once(server.addr())
+    let server = own_server_with(target, TWO_WORKERS)?;
+    idle_ones_let_go_once(&server)?;
+    answers_let_go_once(&server)
 }
 
 /// Two idle kept connections, one waiting client: the workers of both
@@ -782,8 +783,9 @@ fn one_connection_let_go_per_client(target: &Target) -> Result<(), Failure> {
 /// (The stage as it is closes both only when the two look up within the
 /// same few microseconds, which happens often, not always;
 /// `answers_let_go_once` shows its flaw every time.)
-fn idle_ones_let_go_once(addr: SocketAddr) -> Result<(), Failure> {
-    let mut idle = two_in_the_middle_of_a_request(addr)?;
+fn idle_ones_let_go_once(server: &Server) -> Result<(), Failure> {
+    let addr = server.addr();
+    let mut idle = two_in_the_middle_of_a_request(server)?;
     let mut ends = [0; 2];
     for (conn, end) in idle.iter_mut().zip(&mut ends) {
         conn.send(SECOND_HALF)?;
@@ -824,11 +826,12 @@ fn idle_ones_let_go_once(addr: SocketAddr) -> Result<(), Failure> {
 /// second keeps its connection. The stage as it is says `close` on both,
 /// every time: the first closing worker lingers, reading what its client
 /// may still send, and the client stays queued meanwhile.
-fn answers_let_go_once(addr: SocketAddr) -> Result<(), Failure> {
-    let [mut first, mut second] = two_in_the_middle_of_a_request(addr)?;
-    let mut waiting = Conn::open(addr)?;
+fn answers_let_go_once(server: &Server) -> Result<(), Failure> {
+    let [mut first, mut second] = two_in_the_middle_of_a_request(server)?;
+    let mut waiting = Conn::open(server.addr())?;
     waiting.send(PAGE_REQUEST)?;
-    thread::sleep(TAKEN_IN);
+    // Accepted, and so queued: the acceptor queues it as it logs it.
+    logged_for(server, "Socket established with ", &[&waiting])?;
     // The first answer goes to a client that waits: it lets its connection
     // go. We keep our side open, so that a server that lingers still has
     // the client queued for the second answer.
