@@ -448,15 +448,9 @@ impl Session {
     /// Reads, and answers, one request after another; returns why the
     /// connection should close.
     fn serve_requests(&mut self) -> CloseReason {
-        // STARTER part9-keep-alive, left to the learner: "Loop: the
-        // connection is idle once it has served a request and no byte of the
-        // next has come (`self.in_request`); read with the keep-alive timeout
-        // then, the read timeout otherwise. A timeout is a close without a
-        // word when idle, a `408` refusal otherwise. Zero bytes: the client
-        // is gone. Hand what came to `self.feed`, and stop when it says why
-        // to close."
         let mut data = [0; READ_SIZE];
-        // Since when the connection has waited for its next request.
+        // Since when the connection has waited for its next request: since
+        // it was taken, then since the last bytes came.
         let mut waiting_since = Instant::now();
         loop {
             // Before a request's first byte, the connection waits: for its
@@ -469,7 +463,6 @@ impl Session {
             let timeout = if waiting {
                 LOOK_UP_EVERY
             } else {
-                waiting_since = Instant::now();
                 self.limits.read_timeout
             };
             if let Err(error) = self.stream.set_read_timeout(Some(timeout)) {
@@ -507,11 +500,13 @@ impl Session {
                 }
             };
             log!("Received {}", PyBytes(received));
+            // A wait that follows starts now, even when these bytes were a
+            // whole request, answered at once.
+            waiting_since = Instant::now();
             if let Some(reason) = self.feed(received) {
                 return reason;
             }
         }
-        // STARTER end
     }
     // ANCHOR_END: serve_requests
 
