@@ -21,9 +21,11 @@
 //!   request on the same connection for as long as the server keeps it
 //!   open. Part 9 and nginx do; the stages before part 9 still close after
 //!   every answer, so wrk connects again for each request.
-//! - **Idle connections**: we open 100, 1,000 and 3,000 connections that send
-//!   nothing, then count the server's threads and resident memory, and time
-//!   a fresh request made meanwhile.
+//! - **Idle connections**: we open 100, 1,000, 3,000 and 10,000 connections
+//!   that send nothing, then count the server's threads and its memory, and
+//!   time a fresh request made meanwhile. The stages with a thread per
+//!   connection (up to part 9) stop at 3,000: beyond, they would only show
+//!   more threads, in more memory.
 //! - **Idle keep-alive connections**, for the servers that keep them: the
 //!   same, but each connection first sends one request and reads its answer,
 //!   and the server then holds it open for a next request that never comes
@@ -37,7 +39,8 @@
 //! answers that were not 2xx are added up over the rounds. The full run
 //! writes the tables and the plots into the book (`docs/src/under-load/`),
 //! with the pool's own page (`thread-pool.md`: its goals, measured, and what it
-//! does with idle clients); `--quick` writes nothing and fails if a request
+//! does with idle clients) and the event loop's (`event-loop.md`: its goals,
+//! measured against nginx's); `--quick` writes nothing and fails if a request
 //! under load got no 2xx answer, or met a socket error: it is what CI runs.
 //!
 //! The load generator is [wrk](https://github.com/wg/wrk), from the
@@ -53,6 +56,8 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use stage_check::tools::Profile;
 
+mod event_loop;
+mod goals;
 mod measure;
 mod pool;
 mod report;
@@ -85,11 +90,32 @@ const THREAD_PER_CONNECTION: &str = "part9-keep-alive";
 const WORKERS: u32 = 100;
 const QUEUE: u32 = 1_000;
 
+/// The stage with event loops, which has goals of its own
+/// ([`event_loop`]), measured against nginx's.
+const EVENT_LOOP: &str = "part11-event-loop";
+
+/// How many event loops part 11 runs: as many as nginx's worker processes,
+/// which `worker_processes auto` (`servers/nginx.conf`) makes one per core,
+/// so that the two are compared with the same number of threads serving.
+fn event_loops() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
+/// The most connections part 11 holds at once (`--max-connections`): above
+/// the most idle connections, with room for the fresh requests made
+/// meanwhile, so that none of them is refused.
+const MAX_CONNECTIONS: u32 = 11_000;
+
 /// Connections at once, under load.
 const CONCURRENCY: &[u32] = &[1, 10, 50, 200];
 
 /// Idle connections held open while a fresh request is timed.
-const IDLE: &[u32] = &[100, 1_000, 3_000];
+const IDLE: &[u32] = &[100, 1_000, 3_000, 10_000];
+
+/// The most idle connections a stage with a thread per connection (up to
+/// part 9) is measured with: 3,000 threads already show the price, and
+/// 10,000 would only show more of it.
+const THREAD_PER_CONNECTION_IDLE: u32 = 3_000;
 
 /// The stages' read timeout here: longer than the whole run, so that no idle
 /// connection is dropped while it is measured.
@@ -144,10 +170,11 @@ const FULL: Plan = Plan {
 };
 
 /// For CI, within about three minutes on two busy cores: every case of one
-/// request per connection; with keep-alive, the cases of the pool's goals
-/// (its requests/s at 50 connections, its socket errors at 200); and the
-/// smallest and largest counts of idle connections (its threads' goal is at
-/// the largest).
+/// request per connection; with keep-alive, the cases of the pool's and the
+/// event loop's goals (requests/s at 50 connections, socket errors at 200);
+/// and the smallest count of idle connections and 3,000, the largest that
+/// every server is measured with (the goals on idle connections are judged
+/// at the largest count measured).
 const QUICK: Plan = Plan {
     rounds: 1,
     seconds: 1,
@@ -170,6 +197,16 @@ pub enum Mode {
     KeepAlive,
 }
 
+impl Mode {
+    /// What a sentence or a table calls it.
+    pub fn said(self) -> &'static str {
+        match self {
+            Mode::Close => "one request per connection",
+            Mode::KeepAlive => "keep-alive",
+        }
+    }
+}
+
 /// A server under test: one of the stages, or nginx.
 pub struct Contender {
     pub name: String,
@@ -177,6 +214,13 @@ pub struct Contender {
     /// Whether it keeps a connection open after an answer, when the client
     /// does not ask it to close: nginx here, and part 9 on.
     pub keeps_alive: bool,
+    /// The most idle connections it is measured with: every count for a
+    /// server that serves many connections per thread, fewer for a thread
+    /// per connection ([`THREAD_PER_CONNECTION_IDLE`]).
+    pub most_idle: u32,
+    /// Its memory (PSS, KiB) at rest: just after it started, before any
+    /// load, what the idle connections' memory is measured against.
+    pub rest_kib: u64,
 }
 
 /// Every figure of one run, as measured in each round: (server, case) → one
@@ -215,8 +259,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     measure::wrk_version().context("wrk is not installed: apt-get install wrk")?;
     // Thousands of idle connections are as many open files, here and in each
-    // server (which inherits the limit).
-    measure::raise_open_files_limit(IDLE[IDLE.len() - 1] as usize * 2 + 100)?;
+    // server (which inherits the limit): each side holds one per connection,
+    // and a few hundred more (wrk's, the fresh requests', its own).
+    let open_files = measure::raise_open_files_limit(IDLE[IDLE.len() - 1] as u64 + 1_000)?;
+    eprintln!("open files: at most {open_files} a process");
 
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -228,6 +274,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             name: NGINX.into(),
             server,
             keeps_alive: true,
+            most_idle: u32::MAX,
+            rest_kib: 0,
         }),
         None => eprintln!("nginx is not installed (apt-get install nginx-light): no ratios to it"),
     }
@@ -246,13 +294,28 @@ fn run(args: Args) -> anyhow::Result<()> {
             command.args(["--workers", &WORKERS.to_string()]);
             command.args(["--queue", &QUEUE.to_string()]);
         }
+        if stage.name == EVENT_LOOP {
+            command.args(["--workers", &event_loops().to_string()]);
+            command.args(["--max-connections", &MAX_CONNECTIONS.to_string()]);
+        }
         let server = stage_check::Server::start(command)
             .with_context(|| format!("cannot start {}", stage.name))?;
         contenders.push(Contender {
             name: stage.name.to_string(),
             server,
             keeps_alive,
+            // Up to part 9, a thread per connection; part 10's pool and
+            // part 11's loops serve many connections with few threads.
+            most_idle: match stage.pooled() {
+                true => u32::MAX,
+                false => THREAD_PER_CONNECTION_IDLE,
+            },
+            rest_kib: 0,
         });
+    }
+
+    for contender in &mut contenders {
+        contender.rest_kib = contender.server.memory_kib()?;
     }
 
     let script = workspace.join("load/wrk.lua");
@@ -297,7 +360,8 @@ fn run(args: Args) -> anyhow::Result<()> {
                 // for a next request: there is nothing to measure.
                 let held = contenders
                     .iter()
-                    .filter(|c| quiet == Quiet::Silent || c.keeps_alive);
+                    .filter(|c| quiet == Quiet::Silent || c.keeps_alive)
+                    .filter(|c| idle <= c.most_idle);
                 for contender in held {
                     let figures = measure::idle(contender, idle, quiet, &plan)?;
                     eprintln!(
@@ -316,6 +380,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let table = report::table(&results, &names);
     println!("{table}");
     println!("{}", pool::goals_table(&results));
+    println!("{}", event_loop::goals_table(&results));
     let answered_well = "Every request under load was answered with a 2xx, without a socket error.";
     if args.quick {
         if !problems.is_empty() {

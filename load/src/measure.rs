@@ -67,6 +67,11 @@ pub struct Idle {
     /// For one process it is close to its resident size (RSS); for nginx's
     /// two, it does not count their common pages twice.
     pub memory_mib: f64,
+    /// What each idle connection added to that memory: its growth over the
+    /// server's at rest, measured once when it had just started (before any
+    /// load, so that what the load left behind counts too), divided by the
+    /// number of idle connections, in KiB.
+    pub per_connection_kib: f64,
     /// How many of the idle connections the server still held open when it
     /// was measured: those it had neither closed nor refused. A thread per
     /// connection holds them all; a pool lets idle ones go when others wait.
@@ -87,8 +92,8 @@ impl fmt::Display for Idle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} threads, {:.1} MiB, {} held, {} refused, ",
-            self.threads, self.memory_mib, self.held, self.refused
+            "{} threads, {:.1} MiB ({:.2} KiB per connection), {} held, {} refused, ",
+            self.threads, self.memory_mib, self.per_connection_kib, self.held, self.refused
         )?;
         match self.fresh_missed {
             Some(missed) => write!(f, "fresh request {}", missed.text()),
@@ -139,20 +144,26 @@ pub fn wrk_version() -> anyhow::Result<String> {
     Ok(line.split(" Copyright").next().unwrap_or(line).to_string())
 }
 
-/// Raises this process's limit of open files to at least `needed`, as far
-/// as the system's hard limit allows.
-pub fn raise_open_files_limit(needed: usize) -> anyhow::Result<()> {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+/// Raises this process's limit of open files (its "soft" limit) to the
+/// most the system lets it (the "hard" limit), as `ulimit -n $(ulimit -Hn)`
+/// would in a shell, and returns it; an error if that is fewer than
+/// `needed`. The servers it starts inherit it.
+pub fn raise_open_files_limit(needed: u64) -> anyhow::Result<u64> {
+    use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
-    let needed = needed as u64;
-    if soft >= needed {
-        return Ok(());
-    }
     if hard < needed {
         bail!("the limit of open files is {hard}, and {needed} are needed: raise it (ulimit -Hn)");
     }
-    setrlimit(Resource::RLIMIT_NOFILE, needed, hard)?;
-    Ok(())
+    // "No limit" is no number a soft limit of open files may take: then
+    // what is needed is enough.
+    let most = match hard == RLIM_INFINITY {
+        true => needed.max(soft),
+        false => hard,
+    };
+    if soft < most {
+        setrlimit(Resource::RLIMIT_NOFILE, most, hard)?;
+    }
+    Ok(most)
 }
 
 /// Runs wrk against `contender` with `connections` at once, using them as
@@ -296,6 +307,7 @@ pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> any
     Ok(Idle {
         threads,
         memory_mib: memory_kib as f64 / 1024.0,
+        per_connection_kib: (memory_kib as f64 - contender.rest_kib as f64) / count as f64,
         held: tally(Fate::Held),
         refused: tally(Fate::Refused),
         fresh_ms,

@@ -7,14 +7,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::goals::{Goal, Verdict};
 use crate::measure::{BATCH, Idle, Missed};
 use crate::report::{
     FRESH, Figure, HELD, MEMORY, Panel, REFUSED, REQUESTS, SLOWEST, THREADS, cases, measured,
     median, number, per_round, ratio_cell, rounds, series, x_max,
 };
 use crate::{
-    CONCURRENCY, IDLE, Mode, NGINX, POOL, QUEUE, READ_TIMEOUT, Results, THREAD_PER_CONNECTION,
-    WORKERS,
+    CONCURRENCY, IDLE, NGINX, POOL, QUEUE, READ_TIMEOUT, Results, THREAD_PER_CONNECTION, WORKERS,
 };
 
 /// How many threads beyond its workers a pool may run and still be "its
@@ -24,39 +24,6 @@ const A_FEW: u32 = 4;
 
 /// The connections at once of the goal on requests/s with keep-alive.
 const KEEP_ALIVE_GOAL_AT: u32 = 50;
-
-/// One of the stage's goals: what is measured, its value, the goal, and
-/// whether the value meets it.
-struct Goal {
-    what: String,
-    measured: String,
-    goal: String,
-    verdict: Verdict,
-}
-
-/// Whether a goal was met, as the table says it.
-#[derive(Debug, PartialEq)]
-enum Verdict {
-    Met,
-    NotMet,
-    /// Not met by the median of the rounds, but by some of them: the
-    /// difference is within what the machine's noise makes of it.
-    NotMetWithinNoise,
-    /// This run did not measure it (`--quick` measures less).
-    NotMeasured,
-}
-
-impl Verdict {
-    /// The table's words for it.
-    fn text(&self) -> &'static str {
-        match self {
-            Verdict::Met => "met",
-            Verdict::NotMet => "not met",
-            Verdict::NotMetWithinNoise => "not met by the median; met in some rounds",
-            Verdict::NotMeasured => "not measured in this run",
-        }
-    }
-}
 
 /// The median of one idle figure of `name`, for `case` idle connections.
 fn idle_figure(
@@ -75,7 +42,13 @@ fn goals(results: &Results) -> Vec<Goal> {
     // The thread count stays flat: the workers and a few, whatever the
     // number of idle clients.
     let kept = &results.idle_kept_alive;
-    let (least, most) = (IDLE[0], IDLE[IDLE.len() - 1]);
+    let measured_cases = cases(kept);
+    let least = measured_cases.iter().copied().min().unwrap_or(IDLE[0]);
+    let most = measured_cases
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(IDLE[IDLE.len() - 1]);
     let threads = |name: &str, case| idle_figure(kept, name, case, THREADS);
     let limit = WORKERS + A_FEW;
     let (measured, verdict) = match threads(POOL, most) {
@@ -92,9 +65,17 @@ fn goals(results: &Results) -> Vec<Goal> {
                     number(least.into(), 0)
                 );
             }
-            let part9 = threads(THREAD_PER_CONNECTION, most);
-            if !part9.is_nan() {
-                let _ = write!(text, " ({THREAD_PER_CONNECTION}: {})", number(part9, 0));
+            // A thread per connection is measured with fewer.
+            if let Some(case) = largest(kept, THREAD_PER_CONNECTION) {
+                let part9 = number(threads(THREAD_PER_CONNECTION, case), 0);
+                let _ = match case == most {
+                    true => write!(text, " ({THREAD_PER_CONNECTION}: {part9})"),
+                    false => write!(
+                        text,
+                        " ({THREAD_PER_CONNECTION}: {part9} at {})",
+                        number(case.into(), 0)
+                    ),
+                };
             }
             let met = flat && at_most <= f64::from(limit);
             (text, if met { Verdict::Met } else { Verdict::NotMet })
@@ -112,47 +93,15 @@ fn goals(results: &Results) -> Vec<Goal> {
 
     // No socket errors at the most connections at once, either way.
     let busiest = CONCURRENCY[CONCURRENCY.len() - 1];
-    for (mode, all) in [
-        (Mode::Close, &results.load),
-        (Mode::KeepAlive, &results.keep_alive),
-    ] {
-        let measured: Vec<_> = rounds(all, POOL, busiest).collect();
-        let errors: u64 = measured.iter().map(|load| load.socket_errors).sum();
-        let not_2xx: u64 = measured.iter().map(|load| load.not_2xx).sum();
-        let (text, verdict) = match measured.len() {
-            0 => ("–".into(), Verdict::NotMeasured),
-            n => (
-                format!(
-                    "{errors} in {n} round{} ({not_2xx} answers not 2xx)",
-                    if n == 1 { "" } else { "s" }
-                ),
-                if errors == 0 {
-                    Verdict::Met
-                } else {
-                    Verdict::NotMet
-                },
-            ),
-        };
-        let way = match mode {
-            Mode::Close => "one request per connection",
-            Mode::KeepAlive => "keep-alive",
-        };
-        goals.push(Goal {
-            what: format!("socket errors at {busiest} connections, {way}"),
-            measured: text,
-            goal: "0".into(),
-            verdict,
-        });
-    }
+    goals.extend(crate::goals::no_socket_errors(results, POOL, busiest));
 
     // With keep-alive, as many requests a second as the thread per
     // connection: each round's ratio, the two measured one after the other.
     let at = KEEP_ALIVE_GOAL_AT;
     let pool = per_round(&results.keep_alive, POOL, at, REQUESTS.of);
     let before = per_round(&results.keep_alive, THREAD_PER_CONNECTION, at, REQUESTS.of);
-    let mut ratios: Vec<f64> = pool.iter().zip(&before).map(|(a, b)| a / b).collect();
-    let highest = ratios.iter().copied().fold(f64::NAN, f64::max);
-    let ratio = stage_check::tools::median(&mut ratios);
+    let ratios: Vec<f64> = pool.iter().zip(&before).map(|(a, b)| a / b).collect();
+    let ratio = stage_check::tools::median(&mut ratios.clone());
     let (measured, verdict) = match ratio.is_nan() {
         true => ("–".into(), Verdict::NotMeasured),
         false => (
@@ -165,13 +114,7 @@ fn goals(results: &Results) -> Vec<Goal> {
                 ),
                 ratio_cell(&pool, &before)
             ),
-            if ratio >= 1.0 {
-                Verdict::Met
-            } else if highest >= 1.0 {
-                Verdict::NotMetWithinNoise
-            } else {
-                Verdict::NotMet
-            },
+            Verdict::of_rounds(ratio, &ratios, |ratio| ratio >= 1.0),
         ),
     };
     goals.push(Goal {
@@ -185,22 +128,19 @@ fn goals(results: &Results) -> Vec<Goal> {
 
 /// The goals as a table: what, measured, goal, met or not.
 pub fn goals_table(results: &Results) -> String {
-    let mut out = format!(
-        "Goals of {POOL} (`--workers {WORKERS} --queue {QUEUE}`), measured in this run:\n\n\
-         | what | measured | goal | met? |\n\
-         | --- | --- | --- | --- |\n"
-    );
-    for goal in goals(results) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            goal.what,
-            goal.measured,
-            goal.goal,
-            goal.verdict.text()
-        );
-    }
-    out
+    crate::goals::table(
+        &format!("Goals of {POOL} (`--workers {WORKERS} --queue {QUEUE}`), measured in this run:"),
+        &goals(results),
+    )
+}
+
+/// The largest number of idle connections `name` was measured with: fewer
+/// for a thread per connection than for the others.
+fn largest(all: &[(String, u32, Vec<Idle>)], name: &str) -> Option<u32> {
+    all.iter()
+        .filter(|(n, _, _)| n == name)
+        .map(|(_, case, _)| *case)
+        .max()
 }
 
 /// The servers the pool's page compares: nginx, the thread per connection
@@ -308,14 +248,23 @@ fn what_it_does(results: &Results) -> String {
          request, read its answer, and fell quiet. ",
         most_text = count(most.into()),
     );
-    if !idle_figure(kept, THREAD_PER_CONNECTION, most, HELD).is_nan() {
+    // A thread per connection is measured with fewer idle clients.
+    if let Some(case) = largest(kept, THREAD_PER_CONNECTION) {
+        let held = idle_figure(kept, THREAD_PER_CONNECTION, case, HELD);
         let _ = write!(
             out,
-            "{} held {} of them open, a thread each: {} threads, in {} MiB. ",
-            capitalised(&before),
-            count(idle_figure(kept, THREAD_PER_CONNECTION, most, HELD)),
-            count(idle_figure(kept, THREAD_PER_CONNECTION, most, THREADS)),
-            mib(idle_figure(kept, THREAD_PER_CONNECTION, most, MEMORY)),
+            "{}, a thread each: {} threads, in {} MiB. ",
+            match case == most {
+                true => format!("{} held {} of them open", capitalised(&before), count(held)),
+                false => format!(
+                    "{}, measured with no more than {}, held {} of those open",
+                    capitalised(&before),
+                    count(case.into()),
+                    count(held),
+                ),
+            },
+            count(idle_figure(kept, THREAD_PER_CONNECTION, case, THREADS)),
+            mib(idle_figure(kept, THREAD_PER_CONNECTION, case, MEMORY)),
         );
     }
     let _ = write!(
@@ -440,8 +389,7 @@ fn what_it_does(results: &Results) -> String {
             ),
         };
     }
-    let last = silent_cases[silent_cases.len() - 1];
-    if !idle_figure(silent, THREAD_PER_CONNECTION, last, THREADS).is_nan() {
+    if let Some(last) = largest(silent, THREAD_PER_CONNECTION) {
         let _ = write!(
             out,
             "{}, with {}, answered one in {} ms, at the price of {} threads. ",
@@ -517,6 +465,10 @@ mod tests {
                 (THREAD_PER_CONNECTION, idle + 1, idle),
                 (POOL, WORKERS + 2, idle.min(WORKERS)),
             ] {
+                // A thread per connection is measured with fewer.
+                if name == THREAD_PER_CONNECTION && idle > crate::THREAD_PER_CONNECTION_IDLE {
+                    continue;
+                }
                 let figures = Idle {
                     threads: threads.into(),
                     held: held.into(),
@@ -575,7 +527,8 @@ mod tests {
         let table = goals_table(&met);
         assert!(
             table.contains(
-                "| threads with 3,000 idle keep-alive connections | 102 threads; 102 at 100"
+                "| threads with 10,000 idle keep-alive connections | 102 threads; 102 at 100 \
+                 (part9-keep-alive: 3,001 at 3,000) |"
             ),
             "{table}"
         );
@@ -603,7 +556,7 @@ mod tests {
     fn threads_that_grow_with_the_clients_miss_the_goal() {
         let mut results = results(&[1000.0], 0);
         for (name, case, rounds) in &mut results.idle_kept_alive {
-            if name == POOL && *case == 3_000 {
+            if name == POOL && *case == IDLE[IDLE.len() - 1] {
                 rounds[0].threads = u64::from(WORKERS) + 3;
             }
         }
@@ -626,9 +579,10 @@ mod tests {
         let text = what_it_does(&results);
         for said in [
             "Part 10 held 100 open when it was measured, with 102 threads (as many as with 100)",
-            "It had closed the other 2,900",
+            "It had closed the other 9,900",
             "It refused none",
-            "Part 9 held 3,000 of them open, a thread each: 3,001 threads",
+            "Part 9, measured with no more than 3,000, held 3,000 of those open, a thread \
+             each: 3,001 threads",
             "With 100, part 10 held them all: 100 with a worker. A fresh request got no answer within 2 s.",
             "With 1,000, part 10 held 100: 100 with a worker.",
         ] {

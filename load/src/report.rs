@@ -1,6 +1,7 @@
 //! What the run found: its problems, tables of medians and ratios, and the
 //! book's copy of them (`figures.md`, `keep-alive.md`, `thread-pool.md` from
-//! [`crate::pool`], and SVG plots drawn with plotters).
+//! [`crate::pool`], `event-loop.md` from [`crate::event_loop`], and SVG plots
+//! drawn with plotters).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -126,6 +127,15 @@ pub const MEMORY: Figure<Idle> = Figure {
     missed: never_missed,
 };
 
+/// What each idle connection added to the server's memory, in KiB: a
+/// small difference of two large figures, whose ratio would mostly be noise.
+pub const PER_CONNECTION: Figure<Idle> = Figure {
+    of: |i| i.per_connection_kib,
+    decimals: 2,
+    shown: Shown::Alone,
+    missed: never_missed,
+};
+
 /// A fresh request's median time, or what it got instead of an answer.
 pub const FRESH: Figure<Idle> = Figure {
     of: |i| i.fresh_ms,
@@ -135,7 +145,7 @@ pub const FRESH: Figure<Idle> = Figure {
 };
 
 /// The idle tables' figures, in their columns' order.
-const IDLE_FIGURES: [Figure<Idle>; 4] = [HELD, THREADS, MEMORY, FRESH];
+const IDLE_FIGURES: [Figure<Idle>; 5] = [HELD, THREADS, MEMORY, PER_CONNECTION, FRESH];
 
 /// How many of the idle connections the server refused with a `503` (on
 /// the pool's page only).
@@ -192,8 +202,8 @@ pub fn measured<K, T>(all: &Measured<K, T>, names: &[String]) -> Vec<String> {
     names.iter().filter(|name| has(name)).cloned().collect()
 }
 
-/// One table row per case and server: the case, the server, then each
-/// figure as its [`Shown`] says.
+/// One table row per case and server measured with it: the case, the
+/// server, then each figure as its [`Shown`] says.
 fn rows<T>(
     out: &mut String,
     all: &Measured<u32, T>,
@@ -204,7 +214,11 @@ fn rows<T>(
     let names = measured(all, names);
     let has_nginx = names.iter().any(|name| name == NGINX);
     for case in cases(all) {
-        for name in &names {
+        // A thread per connection is measured with fewer idle connections.
+        for name in names
+            .iter()
+            .filter(|name| rounds(all, name, case).next().is_some())
+        {
             let cells: Vec<String> = figures
                 .iter()
                 .map(|figure| {
@@ -297,8 +311,8 @@ pub fn table(results: &Results, names: &[String]) -> String {
                      | socket errors | not 2xx |\n\
                      | ---: | --- | ---: | ---: | ---: | ---: | ---: |";
     let idle_head = "| idle connections | server | held open | threads | memory (MiB) \
-                     | fresh request (ms) |\n\
-                     | ---: | --- | ---: | ---: | ---: | ---: |";
+                     | per connection (KiB) | fresh request (ms) |\n\
+                     | ---: | --- | ---: | ---: | ---: | ---: | ---: |";
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -331,8 +345,13 @@ pub fn table(results: &Results, names: &[String]) -> String {
         "\nWith idle connections held open, which sent nothing: how many of \
          them the server still held open when measured (a pool refuses those \
          its queue has no room for), the threads and the memory (PSS) of the \
-         server's processes, and the median time of a fresh request (connect, \
-         send, read to the close); {part5}.\n\n{idle_head}"
+         server's processes, what each idle connection added to that memory \
+         (its growth over the server's just after it started, divided by the \
+         count), and the median time of a fresh request (connect, send, read \
+         to the close); {part5}. The stages with a thread per connection (up \
+         to part 9) are measured with at most {} idle connections: beyond, \
+         they would show only more threads, in more memory.\n\n{idle_head}",
+        number(crate::THREAD_PER_CONNECTION_IDLE.into(), 0)
     );
     let against = Against::Server(BASELINE);
     rows(&mut out, &results.idle, names, &IDLE_FIGURES, &against);
@@ -482,6 +501,7 @@ pub fn write(
         names,
         &format!("{written}\n\n{measured_on}"),
     )?;
+    crate::event_loop::write(folder, results, names, written, &measured_on)?;
     std::fs::write(
         folder.join("figures.md"),
         format!("{written}\n\n{measured_on}\n\n{table}"),
@@ -948,7 +968,7 @@ mod tests {
         );
         assert!(
             table.contains(&format!(
-                "| 100 | {} | 100 | 102 (1.00×) | 10.0 (1.00×) | no answer within 2 s |",
+                "| 100 | {} | 100 | 102 (1.00×) | 10.0 (1.00×) | 0.00 | no answer within 2 s |",
                 crate::POOL
             )),
             "{table}"
