@@ -460,6 +460,11 @@ impl Session {
     /// What the loop should ask `poll` to tell of this socket: `WRITABLE`
     /// only while output waits, `READABLE` while we read.
     fn interest(&self) -> Interest {
+        // STARTER part11-event-loop, left to the learner: "By the state:
+        // `Reading` with no output waiting is `READABLE`; with output under
+        // `OUTPUT_LIMIT`, `READABLE | WRITABLE`; `Reading` over the limit
+        // (backpressure) and `Writing` are `WRITABLE` alone; `Closing`
+        // reads and drops, `READABLE`."
         match self.state {
             State::Reading if self.output.is_empty() => Interest::READABLE,
             State::Reading if self.output.len() < OUTPUT_LIMIT => {
@@ -468,6 +473,7 @@ impl Session {
             State::Reading | State::Writing(_) => Interest::WRITABLE,
             State::Closing(..) => Interest::READABLE,
         }
+        // STARTER end
     }
     // ANCHOR_END: interest
 
@@ -578,6 +584,13 @@ impl Session {
     // ANCHOR: write_output
     /// Writes what the client has not taken yet, as far as it will take it.
     fn write_output(&mut self, now: Instant) -> Result<(), CloseReason> {
+        // STARTER part11-event-loop, left to the learner: "While output
+        // waits: `write` it; remove what was sent from the front (`drain`)
+        // and note the time in `self.since`; stop, with `Ok`, at
+        // `WouldBlock`; go on after `Interrupted`; any other error (or a
+        // write of 0 bytes) is an `Err`, the reason `a write failed`. Once
+        // all is sent, replace `self.output` with a new, empty `Vec`, so
+        // that an idle connection holds no buffer."
         while !self.output.is_empty() {
             match self.stream.write(&self.output) {
                 Ok(0) => return Err("a write failed"),
@@ -599,6 +612,7 @@ impl Session {
         // none. The next answer brings its own.
         self.output = Vec::new();
         Ok(())
+        // STARTER end
     }
     // ANCHOR_END: write_output
 
@@ -625,6 +639,13 @@ impl Session {
     /// The connection's deadline has passed: what that means depends on
     /// where it is.
     fn expire(&mut self, data: &mut [u8], now: Instant) -> Next {
+        // STARTER part11-event-loop, left to the learner: "By the state:
+        // `Closing` closes, for its reason; `Writing`, or `Reading` with
+        // output waiting, closes: the client stopped reading; `Reading`
+        // idle after a request closes without a word (keep-alive timeout);
+        // otherwise the request is late: queue a `408` with
+        // `send_refusal`, `finish`, and give the connection its turn
+        // (`serve`) to send it."
         match self.state {
             State::Closing(reason, _) => Next::Close(reason),
             // Nothing of ours was taken for a whole read timeout.
@@ -642,6 +663,7 @@ impl Session {
                 self.serve(data, now)
             }
         }
+        // STARTER end
     }
     // ANCHOR_END: expire
 
