@@ -484,6 +484,19 @@ mod tests {
     }
 
     #[test]
+    fn the_event_loop_is_measured_with_every_count_of_idle_connections() {
+        let stage = stages().into_iter().find(|stage| stage.name == EVENT_LOOP);
+        // Kept connections, served many to a thread: measured with idle
+        // keep-alive connections, and with more than a thread per
+        // connection is.
+        assert!(stage.is_some_and(|stage| stage.persistent && stage.pooled()));
+        assert!(IDLE[IDLE.len() - 1] > THREAD_PER_CONNECTION_IDLE);
+        assert!(IDLE.contains(&THREAD_PER_CONNECTION_IDLE));
+        // Room for the most idle connections, and a fresh request besides.
+        assert!(MAX_CONNECTIONS > IDLE[IDLE.len() - 1]);
+    }
+
+    #[test]
     fn the_quick_plan_measures_a_part_of_every_kind() {
         for cases in [
             QUICK.close,
