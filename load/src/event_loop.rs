@@ -283,12 +283,13 @@ pub fn write(
     let loops = event_loops();
     let text = format!(
         "{written}\n\n# Part 11 under load\n\n{measured_on} Medians over the \
-         rounds. {EVENT_LOOP} ran with {started}: {loops} event loops, as many \
-         as nginx's worker processes (`worker_processes auto` in \
-         `servers/nginx.conf`: one per core, {loops} on this machine), and room \
-         for more connections than the most idle ones. It, nginx, {POOL} and \
-         {THREAD_PER_CONNECTION} kept a quiet connection for the same {} s.\n\n\
-         {}\n\
+         rounds. Part 11 (`{EVENT_LOOP}`) ran with {started}: {loops} event \
+         loops, as many as nginx's worker processes (`worker_processes auto` \
+         in `servers/nginx.conf`: one per core, {loops} on this machine), and \
+         room for more connections than the most idle ones. It, nginx, \
+         {POOL} and {THREAD_PER_CONNECTION} kept a quiet connection for the \
+         same {timeout} s.\n\n\
+         {goals}\n\
          The ratios to nginx are the median of each round's, with the lowest \
          and highest in brackets: in a round, the two were measured one right \
          after the other. A figure per connection is the server's memory (PSS) \
@@ -296,19 +297,20 @@ pub fn write(
          divided by their number.\n\n\
          ## Under load\n\n\
          Requests/s with wrk, as in the tables of \"How fast is it\", for the \
-         servers of this page; with keep-alive first.\n\n{}\n\
+         servers of this page; with keep-alive first.\n\n{load}\n\
          ## Idle connections\n\n\
          Held open, each kept alive after one answer or silent since its \
          connect, while a fresh request is timed. {THREAD_PER_CONNECTION}, a \
-         thread per connection, is measured with at most {} of them.\n\n{}\n\
+         thread per connection, is measured with at most {fewer} of \
+         them.\n\n{idle}\n\
          ## Where the time goes\n\n\
          {{{{#include {PROFILE}}}}}\n",
-        KEEP_ALIVE_TIMEOUT.as_secs(),
-        goals_table(results),
-        load_table(results, names),
-        idle_table(results, names),
-        number(crate::THREAD_PER_CONNECTION_IDLE.into(), 0),
         started = started_with(),
+        timeout = KEEP_ALIVE_TIMEOUT.as_secs(),
+        goals = goals_table(results),
+        load = load_table(results, names),
+        fewer = number(crate::THREAD_PER_CONNECTION_IDLE.into(), 0),
+        idle = idle_table(results, names),
     );
     std::fs::write(folder.join("event-loop.md"), text)?;
     Ok(())
@@ -412,7 +414,7 @@ mod tests {
         let page = std::fs::read_to_string(folder.join("event-loop.md")).unwrap();
         for shown in [
             "written\n\n# Part 11 under load\n\nmeasured Medians",
-            &format!("{EVENT_LOOP} ran with `--workers {}", event_loops()),
+            &format!("(`{EVENT_LOOP}`) ran with `--workers {}", event_loops()),
             "| 50 | keep-alive | 10,000 | 10,000 | 1.00× | 0.000 | 0 | 0 |",
             &format!("| 10,000 | kept alive | {EVENT_LOOP} | 10,000 | 4 | 10.0 | 1.00 | 0.120 |"),
             "{{#include event-loop-profile.md}}",

@@ -469,9 +469,16 @@ pub fn keep_alive_table(results: &Results, names: &[String]) -> String {
          | ---: | --- | ---: | ---: |"
     );
     for case in cases(&results.idle_kept_alive) {
-        for name in measured(&results.idle_kept_alive, &names) {
-            let threads = median(&results.idle_kept_alive, &name, case, THREADS.of);
-            let memory = median(&results.idle_kept_alive, &name, case, MEMORY.of);
+        let names = measured(&results.idle_kept_alive, &names);
+        // A thread per connection is measured with fewer idle connections.
+        let with_case = names.iter().filter(|name| {
+            rounds(&results.idle_kept_alive, name, case)
+                .next()
+                .is_some()
+        });
+        for name in with_case {
+            let threads = median(&results.idle_kept_alive, name, case, THREADS.of);
+            let memory = median(&results.idle_kept_alive, name, case, MEMORY.of);
             let _ = writeln!(
                 out,
                 "| {} | {name} | {} | {} |",
