@@ -1030,6 +1030,7 @@ mod tests {
             ("keep-alive-idle.svg", "nginx, kept alive"),
             ("thread-pool.md", "| not measured in this run |"),
             ("thread-pool-idle.svg", NGINX),
+            ("event-loop.md", "{{#include event-loop-profile.md}}"),
         ] {
             let text = std::fs::read_to_string(folder.join(file)).unwrap();
             assert!(text.contains(shows), "{file}: {text}");
