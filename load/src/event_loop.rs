@@ -293,8 +293,9 @@ pub fn write(
          The ratios to nginx are the median of each round's, with the lowest \
          and highest in brackets: in a round, the two were measured one right \
          after the other. A figure per connection is the server's memory (PSS) \
-         with the idle connections, less its memory just after it started, \
-         divided by their number.\n\n\
+         with the idle connections, less its memory at rest, divided by their \
+         number: each count of idle connections is measured on a server \
+         started for it, which has answered a few requests.\n\n\
          ## Under load\n\n\
          Requests/s with wrk, as in the tables of \"How fast is it\", for the \
          servers of this page; with keep-alive first.\n\n{load}\n\

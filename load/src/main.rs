@@ -23,7 +23,8 @@
 //!   every answer, so wrk connects again for each request.
 //! - **Idle connections**: we open 100, 1,000, 3,000 and 10,000 connections
 //!   that send nothing, then count the server's threads and its memory, and
-//!   time a fresh request made meanwhile. The stages with a thread per
+//!   time a fresh request made meanwhile, each count on a server started
+//!   for it, whose memory at rest it is compared with. The stages with a thread per
 //!   connection (up to part 9) stop at 3,000: beyond, they would only show
 //!   more threads, in more memory.
 //! - **Idle keep-alive connections**, for the servers that keep them: the
@@ -218,9 +219,44 @@ pub struct Contender {
     /// server that serves many connections per thread, fewer for a thread
     /// per connection ([`THREAD_PER_CONNECTION_IDLE`]).
     pub most_idle: u32,
-    /// Its memory (PSS, KiB) at rest: just after it started, before any
-    /// load, what the idle connections' memory is measured against.
-    pub rest_kib: u64,
+    /// How to start another of it: each count of idle connections is
+    /// measured on a server of its own, started for it, so that its memory
+    /// is compared with the same server's at rest, not with what an earlier
+    /// measurement left in it.
+    pub launch: Launch,
+}
+
+/// How a server is started.
+pub enum Launch {
+    /// One of the stages: its program and its arguments.
+    Stage(std::path::PathBuf, Vec<String>),
+    /// A line for the shell, given a free port (nginx's, from
+    /// `servers/nginx.sh`).
+    Shell(String),
+}
+
+impl Launch {
+    /// Starts the server, and waits until it listens.
+    pub fn start(&self) -> anyhow::Result<stage_check::Server> {
+        let server = match self {
+            Launch::Stage(program, args) => {
+                let mut command = Command::new(program);
+                command.args(args);
+                stage_check::Server::start(command)
+            }
+            Launch::Shell(line) => stage_check::Server::exec(line, None, Duration::from_secs(10)),
+        };
+        server.with_context(|| format!("cannot start {}", self))
+    }
+}
+
+impl std::fmt::Display for Launch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Launch::Stage(program, args) => write!(f, "{} {}", program.display(), args.join(" ")),
+            Launch::Shell(line) => f.write_str(line),
+        }
+    }
 }
 
 /// Every figure of one run, as measured in each round: (server, case) → one
@@ -269,13 +305,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         .context("no workspace folder")?;
     let programs = stage_check::tools::build_stages(Profile::Release)?;
     let mut contenders = Vec::new();
-    match nginx(workspace)? {
-        Some(server) => contenders.push(Contender {
+    match nginx(workspace) {
+        Some(launch) => contenders.push(Contender {
             name: NGINX.into(),
-            server,
+            server: launch.start()?,
             keeps_alive: true,
             most_idle: u32::MAX,
-            rest_kib: 0,
+            launch,
         }),
         None => eprintln!("nginx is not installed (apt-get install nginx-light): no ratios to it"),
     }
@@ -283,26 +319,26 @@ fn run(args: Args) -> anyhow::Result<()> {
         // Part 9 on: the stage keeps connections, and takes
         // `--keep-alive-timeout`.
         let keeps_alive = stage.persistent;
-        let mut command = Command::new(programs.join(stage.name));
-        command.args(["--port", "0", "--quiet", "--read-timeout"]);
-        command.arg(READ_TIMEOUT.as_secs().to_string());
+        let mut args: Vec<String> = ["--port", "0", "--quiet", "--read-timeout"]
+            .map(String::from)
+            .into();
+        args.push(READ_TIMEOUT.as_secs().to_string());
         if keeps_alive {
-            command.arg("--keep-alive-timeout");
-            command.arg(KEEP_ALIVE_TIMEOUT.as_secs().to_string());
+            args.push("--keep-alive-timeout".into());
+            args.push(KEEP_ALIVE_TIMEOUT.as_secs().to_string());
         }
         if stage.name == POOL {
-            command.args(["--workers", &WORKERS.to_string()]);
-            command.args(["--queue", &QUEUE.to_string()]);
+            args.extend(["--workers".into(), WORKERS.to_string()]);
+            args.extend(["--queue".into(), QUEUE.to_string()]);
         }
         if stage.name == EVENT_LOOP {
-            command.args(["--workers", &event_loops().to_string()]);
-            command.args(["--max-connections", &MAX_CONNECTIONS.to_string()]);
+            args.extend(["--workers".into(), event_loops().to_string()]);
+            args.extend(["--max-connections".into(), MAX_CONNECTIONS.to_string()]);
         }
-        let server = stage_check::Server::start(command)
-            .with_context(|| format!("cannot start {}", stage.name))?;
+        let launch = Launch::Stage(programs.join(stage.name), args);
         contenders.push(Contender {
             name: stage.name.to_string(),
-            server,
+            server: launch.start()?,
             keeps_alive,
             // Up to part 9, a thread per connection; part 10's pool and
             // part 11's loops serve many connections with few threads.
@@ -310,12 +346,8 @@ fn run(args: Args) -> anyhow::Result<()> {
                 true => u32::MAX,
                 false => THREAD_PER_CONNECTION_IDLE,
             },
-            rest_kib: 0,
+            launch,
         });
-    }
-
-    for contender in &mut contenders {
-        contender.rest_kib = contender.server.memory_kib()?;
     }
 
     let script = workspace.join("load/wrk.lua");
@@ -431,26 +463,23 @@ pub(crate) fn push<K: PartialEq + Copy, T>(
     }
 }
 
-/// nginx on a free port, from `servers/nginx.sh`, if nginx is installed,
-/// keeping connections open as part 9 does.
-fn nginx(workspace: &Path) -> anyhow::Result<Option<stage_check::Server>> {
+/// How to start nginx on a free port, from `servers/nginx.sh`, if nginx is
+/// installed, keeping connections open as part 9 does.
+fn nginx(workspace: &Path) -> Option<Launch> {
     let installed = ["nginx", "/usr/sbin/nginx"]
         .iter()
         .any(|nginx| Command::new(nginx).arg("-v").output().is_ok());
     if !installed {
-        return Ok(None);
+        return None;
     }
     // `exec`: the shell that runs the line becomes nginx, so that the
     // server's processes, counted and measured, are nginx's alone.
     // The quotes keep a folder name with spaces in one piece.
-    let command_line = format!(
+    Some(Launch::Shell(format!(
         "exec '{}' --keep-alive-timeout {}",
         workspace.join("servers/nginx.sh").display(),
         KEEP_ALIVE_TIMEOUT.as_secs()
-    );
-    let server = stage_check::Server::exec(&command_line, None, Duration::from_secs(10))
-        .context("cannot start nginx")?;
-    Ok(Some(server))
+    )))
 }
 
 #[cfg(test)]

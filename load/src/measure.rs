@@ -68,9 +68,9 @@ pub struct Idle {
     /// two, it does not count their common pages twice.
     pub memory_mib: f64,
     /// What each idle connection added to that memory: its growth over the
-    /// server's at rest, measured once when it had just started (before any
-    /// load, so that what the load left behind counts too), divided by the
-    /// number of idle connections, in KiB.
+    /// server's at rest (a server started for this measurement, which has
+    /// answered a few requests), divided by the number of idle connections,
+    /// in KiB.
     pub per_connection_kib: f64,
     /// How many of the idle connections the server still held open when it
     /// was measured: those it had neither closed nor refused. A thread per
@@ -230,10 +230,28 @@ pub enum Quiet {
     KeptAlive,
 }
 
-/// Holds `count` idle connections to `contender` open, quiet as `quiet`
-/// says, and measures the server meanwhile.
+/// How many requests a server started for a measurement answers before its
+/// memory at rest is taken: enough for each of nginx's workers to have
+/// served one, most likely, and for every server to have run its code for
+/// a request once.
+const WARM_UP: usize = 4;
+
+/// Holds `count` idle connections open to a server of `contender`'s own,
+/// started for it, quiet as `quiet` says, and measures the server
+/// meanwhile; its memory is compared with its memory at rest, before the
+/// first idle connection.
 pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> anyhow::Result<Idle> {
-    let server = &contender.server;
+    let server = &contender.launch.start()?;
+    let name = contender.name.as_str();
+    for _ in 0..WARM_UP {
+        if let Fresh::Missed(missed) = fresh_request(name, server)? {
+            bail!(
+                "{name}, just started, answered a request with {}",
+                missed.text()
+            );
+        }
+    }
+    let rest_kib = server.memory_kib()?;
     let count = count as usize;
     let before = server.open_files();
     let mut clients: Vec<Client> = Vec::with_capacity(count);
@@ -287,7 +305,7 @@ pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> any
     let mut times = Vec::with_capacity(plan.fresh_requests);
     let mut fresh_missed = None;
     for _ in 0..plan.fresh_requests {
-        match fresh_request(contender)? {
+        match fresh_request(name, server)? {
             Fresh::Answered(ms) => times.push(ms),
             Fresh::Missed(missed) => {
                 // One is enough to know: each would wait as long again.
@@ -296,9 +314,8 @@ pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> any
             }
         }
     }
+    // The server, dropped at the end of this function, is stopped.
     drop(clients);
-    // The server lets go of them before the next measurement.
-    wait_until(&contender.name, || server.open_files() <= before)?;
     let slowest = times.iter().copied().fold(0.0, f64::max);
     let (fresh_ms, fresh_slowest_ms) = match fresh_missed {
         Some(_) => (f64::INFINITY, f64::INFINITY),
@@ -307,7 +324,7 @@ pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> any
     Ok(Idle {
         threads,
         memory_mib: memory_kib as f64 / 1024.0,
-        per_connection_kib: (memory_kib as f64 - contender.rest_kib as f64) / count as f64,
+        per_connection_kib: (memory_kib as f64 - rest_kib as f64) / count as f64,
         held: tally(Fate::Held),
         refused: tally(Fate::Refused),
         fresh_ms,
@@ -426,9 +443,9 @@ enum Fresh {
 /// One request on a new connection, timed from the connect to the close.
 /// It asks for the close, which a server that keeps connections open would
 /// otherwise not make.
-fn fresh_request(contender: &Contender) -> anyhow::Result<Fresh> {
+fn fresh_request(name: &str, server: &stage_check::Server) -> anyhow::Result<Fresh> {
     let start = Instant::now();
-    let mut conn = TcpStream::connect_timeout(&contender.server.addr(), DEADLINE)?;
+    let mut conn = TcpStream::connect_timeout(&server.addr(), DEADLINE)?;
     conn.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
     let mut answer = Vec::new();
     let mut buffer = [0; 4096];
@@ -454,8 +471,7 @@ fn fresh_request(contender: &Contender) -> anyhow::Result<Fresh> {
     }
     if !answer.starts_with(b"HTTP/1.1 200 ") {
         bail!(
-            "{} answered a fresh request with {:?}",
-            contender.name,
+            "{name} answered a fresh request with {:?}",
             String::from_utf8_lossy(&answer[..answer.len().min(40)])
         );
     }

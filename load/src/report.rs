@@ -346,8 +346,8 @@ pub fn table(results: &Results, names: &[String]) -> String {
          them the server still held open when measured (a pool refuses those \
          its queue has no room for), the threads and the memory (PSS) of the \
          server's processes, what each idle connection added to that memory \
-         (its growth over the server's just after it started, divided by the \
-         count), and the median time of a fresh request (connect, send, read \
+         (its growth over the same server's at rest, divided by their number: \
+         each count is measured on a server started for it), and the median time of a fresh request (connect, send, read \
          to the close); {part5}. The stages with a thread per connection (up \
          to part 9) are measured with at most {} idle connections: beyond, \
          they would show only more threads, in more memory.\n\n{idle_head}",
