@@ -243,6 +243,7 @@ const WARM_UP: usize = 4;
 pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> anyhow::Result<Idle> {
     let server = &contender.launch.start()?;
     let name = contender.name.as_str();
+    let before = server.open_files();
     for _ in 0..WARM_UP {
         if let Fresh::Missed(missed) = fresh_request(name, server)? {
             bail!(
@@ -251,9 +252,11 @@ pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> any
             );
         }
     }
+    // Answered is not yet closed on the server's side (a stage's lingering
+    // close reads until the client's end): at rest, it holds none of them.
+    wait_until(name, || server.open_files() <= before)?;
     let rest_kib = server.memory_kib()?;
     let count = count as usize;
-    let before = server.open_files();
     let mut clients: Vec<Client> = Vec::with_capacity(count);
     while clients.len() < count {
         // In batches smaller than the stages' accept queue (128 connections,
