@@ -68,6 +68,7 @@ use http_request::HttpRequest;
 /// Why a connection ends: the last words of its log line.
 type CloseReason = &'static str;
 
+// ANCHOR: bounds
 /// How much output may wait for a client before we stop reading its
 /// requests: a client that never reads its answers costs at most this, and
 /// one request more.
@@ -76,6 +77,7 @@ const OUTPUT_LIMIT: usize = 64 * 1024;
 /// How many reads a connection gets in one turn. Then the others get
 /// theirs: a client that sends without pause must not hold the loop.
 const READS_PER_TURN: usize = 16;
+// ANCHOR_END: bounds
 
 // ANCHOR: args
 /// The command line. `clap` builds `--help` and `--version` from this struct
