@@ -234,8 +234,8 @@ fn threads_bounded(server: &Server, target: &Target) -> Result<(), Failure> {
             return Err(held[first].fail(format!(
                 "all {QUIET_CLIENTS} clients that send nothing held, still open and unanswered, \
                  by the server started with `{options}`: its {} loops serve many connections \
-                 each; it answered or closed {} of them (the first: client {}): does a loop \
-                 serve one connection at a time?",
+                 each; it answered or closed {} of them (the first: client {}): does it hold \
+                 fewer connections than that (--max-connections is 10,000 by default)?",
                 THREADS_POOL.workers,
                 let_go.len(),
                 first + 1
@@ -318,7 +318,7 @@ fn full_queue(server: &Server, target: &Target) -> Result<(), Failure> {
     let (held_by, unbounded, still_held) = if target.event_loops() {
         (
             format!(
-                "the server holds, full ({})",
+                "that `{}` holds (the server is full then)",
                 FULL_POOL.options(target).join(" ")
             ),
             "the server has no bound on its connections?",
@@ -327,7 +327,7 @@ fn full_queue(server: &Server, target: &Target) -> Result<(), Failure> {
     } else {
         (
             format!(
-                "what --workers {} and --queue {} hold",
+                "that --workers {} and --queue {} hold",
                 FULL_POOL.workers, FULL_POOL.queue
             ),
             "the queue has no bound?",
