@@ -10,6 +10,11 @@
 //! Those servers wait [`OWN_TIMEOUT`] for a quiet or an idle client, far
 //! longer than any wait of these checks, so that a worker a check holds is
 //! freed by what the check does, never by a timer of the server.
+//!
+//! Part 11's event loops run these checks too, with part 11's options: no
+//! `--queue`, and `--max-connections` where a check fills the server
+//! ([`Pool::options`]). Two of them mean more there, and read so
+//! ([`THREADS_BOUNDED_ON_LOOPS`], [`FULL_SERVER_ANSWERED_503`]).
 
 use std::io;
 use std::net::TcpStream;
@@ -247,7 +252,7 @@ fn threads_bounded(server: &Server, target: &Target) -> Result<(), Failure> {
 
 /// Which of `clients`, which sent nothing, the server answered or closed:
 /// their places in the list.
-pub(crate) fn let_go(clients: &mut [Conn]) -> Vec<usize> {
+fn let_go(clients: &mut [Conn]) -> Vec<usize> {
     (0..clients.len())
         .filter(|&at| {
             let client = &mut clients[at];
