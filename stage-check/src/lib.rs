@@ -76,15 +76,15 @@
 //! | `transcript`, before it connects: [`IO_TIMEOUT`](client::IO_TIMEOUT) | the log's close of every connection the checks before it opened, so that none of their lines falls among its own | the lingering close, 2 s at most: the checks' connections are closed by then, so the server closes at once |
 //! | the pauses inside a request, the longest 0.5 s (`WAIT_FOR_REST`) | pacing: a request in pieces, a body in two halves | the read timeout, [`TEST_READ_TIMEOUT`](harness::TEST_READ_TIMEOUT) in tests: six times the longest pause, the whole of a request sent a byte at a time included |
 //! | `quiet_client_timed_out`: the read timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the `408` | the read timeout itself |
-//! | `threads_bounded_by_pool`: the count watched for 1 s (`THREADS_WATCHED`); on event loops (part 11 on), then each client looked at for 1 ms, to see that it is still held | its 200 quiet clients held meanwhile | the read timeout of the server it starts, 10 s (`OWN_TIMEOUT`, as for every part 10 check): no client is let go by it before the count is done |
+//! | `threads_bounded_by_pool`: the count watched for 1 s (`THREADS_WATCHED`); on event loops (part 11 on), then each client looked at, without a wait, to see that it is still held | its 200 quiet clients held meanwhile | the read timeout of the server it starts, 10 s (`OWN_TIMEOUT`, as for every part 10 check): no client is let go by it before the count is done |
 //! | `full_queue_answered_503`, once its clients left: tries for 2 s (`FREED_WITHIN`), each answer within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the workers to see their clients gone, and serve a new one | the 10 s read timeout, which would free the workers too: 2 s and 5 s, 3 s clear of it, so that it is never the timer that frees them |
 //! | `next_client_served_past_idle_ones`: 1 s (`NEXT_SERVED_WITHIN`) | the answer to the client beyond the idle kept connections | the 10 s keep-alive timeout, which a pool that starves the client waits out; and the stage's look-up from an idle connection, every 100 ms (`STAGE_LOOKS_UP`), ten times over |
 //! | `graceful_shutdown`: each step 2 s (`SHUTDOWN_STEP`): the listener closed, then the idle connection closed, counted from the signal; the answer to the request in progress and its close, from its last bytes | what SIGTERM must bring about | the stage's look-up, every 100 ms, twenty times over; the shutdown timeout, 5 s (`SHUTDOWN_TIMEOUT`), which would cut off the request in progress: the two steps before the close end by 4 s |
 //! | `graceful_shutdown`: the exit, within the shutdown timeout and 2 s more (`EXIT_MARGIN`), from the signal | the process to end, with status 0 | the shutdown timeout, by which even a stage that cut connections off has exited |
 //! | `graceful_shutdown`: `100 Continue` waited for 1 s (`CONTINUE_WAIT`), as curl does | the interim answer, which a server need not send | the 10 s read timeout: the pause inside the request is a tenth of it |
 //! | `idle_connections_held_by_few_threads`: the 500 kept connections' first answers, their requests all sent at once, and the 500 quiet ones opened after them, within 10 s in all (`HELD_WITHIN`); then the answers to every one's next request, within 10 s in all (`ALL_ANSWERED_WITHIN`) | the server to hold every connection, and answer each | the read and keep-alive timeouts of the server it starts, 60 s (`LONG_TIMEOUT`): three times the two waits end to end, so that no connection is let go by a timer |
-//! | `slow_sender_does_not_delay_others`: S's bytes 50 ms apart (`BYTE_EVERY`), its request whole after about 2 s; the other client's answer within 1 s (`OTHERS_SERVED_WITHIN`), S's within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the other client served while S sends | the 10 s read timeout (`OWN_TIMEOUT`), counted from the last bytes: 200 times S's pace, and five times its whole request, for a server that counts from the first byte; the 10 s keep-alive timeout, ten times the 1 s |
-//! | `unread_answers_do_not_delay_others`: P's writes until one waits 2 s (`WRITES_BLOCKED`), for 5 s at most (`SENDING_AT_MOST`); each other client's answer within 1 s (`OTHERS_SERVED_WITHIN`) | the server to stop reading P, and to serve the others meanwhile | the 60 s read timeout (`LONG_TIMEOUT`), after which the stage closes a client that took none of its answers: P's whole time, 9 s at most, a sixth of it |
+//! | `slow_sender_does_not_delay_others`: S's bytes 50 ms apart (`BYTE_EVERY`), its request whole after about 2 s; its first 5 bytes awaited within [`IO_TIMEOUT`](client::IO_TIMEOUT), then the other client's answer within 1 s (`OTHERS_SERVED_WITHIN`), then S's within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the other client served while S sends | the 10 s read timeout (`OWN_TIMEOUT`), counted from the last bytes: 200 times S's pace, and five times its whole request, for a server that counts from the first byte; the 10 s keep-alive timeout, ten times the 1 s |
+//! | `unread_answers_do_not_delay_others`: a first request's answer within [`IO_TIMEOUT`](client::IO_TIMEOUT); P's writes until one waits 2 s (`WRITES_BLOCKED`), for 5 s at most (`SENDING_AT_MOST`), its first request awaited within [`IO_TIMEOUT`](client::IO_TIMEOUT); each other client's answer within 1 s (`OTHERS_SERVED_WITHIN`); then every answer P is owed, once it reads, within 5 s (`OWED_WITHIN`) | the server to stop reading P, serve the others meanwhile, and lose none of P's answers | the 60 s read timeout (`LONG_TIMEOUT`), after which the stage closes a client that took none of its answers: P's whole time, 14 s at most, under a quarter of it |
 //! | the exercise `server_status`: each count polled every 50 ms within [`IO_TIMEOUT`](client::IO_TIMEOUT), and within 2 s once the idle connection is closed | the status page's counts | the 10 s keep-alive timeout of the server it starts (`OWN_TIMEOUT`), which would free the worker too: five times the 2 s |
 //! | the exercise `one_close_per_waiting_client`: the log's `Worker N serves` and `Socket established` lines, within [`IO_TIMEOUT`](client::IO_TIMEOUT); then 0.5 s waited out, in which a second idle connection would be let go | the server to take the connections; that nothing more is closed, which can only be waited out | the stage's look-up every 100 ms: five of them; the 10 s timers, twenty times the 0.5 s |
 //! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out, or the start deadline more for a check that starts a server of its own | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
@@ -635,7 +635,7 @@ mod tests {
         // the server's timers, and within a check's time.
         use checks::part11::{
             ALL_ANSWERED_WITHIN, BYTE_EVERY, HELD_WITHIN, LONG_TIMEOUT, OTHERS_SERVED_WITHIN,
-            SENDING_AT_MOST, SLOW_REQUEST, WRITES_BLOCKED,
+            OWED_WITHIN, SENDING_AT_MOST, SLOW_REQUEST, WRITES_BLOCKED,
         };
         let idle = HELD_WITHIN + ALL_ANSWERED_WITHIN;
         assert!(3 * idle <= LONG_TIMEOUT);
@@ -648,10 +648,11 @@ mod tests {
         // The client that never reads: a write may start just before P's
         // time is up, and wait its whole WRITES_BLOCKED; then the two
         // other clients. All of it a sixth of the read timeout, after which
-        // the stage would close P.
+        // the stage would close P; and with P's reading, a quarter.
         let unread = SENDING_AT_MOST + WRITES_BLOCKED + 2 * OTHERS_SERVED_WITHIN;
         assert!(6 * unread <= LONG_TIMEOUT);
-        assert!(client::IO_TIMEOUT + unread + client::IO_TIMEOUT <= CHECK_DEADLINE);
+        assert!(4 * (unread + OWED_WITHIN) <= LONG_TIMEOUT);
+        assert!(client::IO_TIMEOUT + unread + OWED_WITHIN + client::IO_TIMEOUT <= CHECK_DEADLINE);
     }
 
     #[test]
