@@ -313,8 +313,11 @@ impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(256);
         loop {
+            // The timers first: a connection that always has more to do
+            // still has its deadlines.
+            let nearest = self.expire_timers();
             let wait = if self.again.is_empty() {
-                self.expire_timers()
+                nearest
             } else {
                 Duration::ZERO
             };

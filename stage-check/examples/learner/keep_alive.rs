@@ -252,6 +252,10 @@ pub fn front(steps: &Steps, received: &mut Vec<u8>) -> Front {
         }
         return Front::Partial(None);
     };
+    // A whole head can come in one read, too large all the same.
+    if head_length > MAX_HEAD {
+        return Front::Refused((431, "Head too large."));
+    }
     let head = match super::parse_head(&super::RIGHT, &received[..head_length]) {
         Ok(head) => head,
         Err(refusal) => return Front::Refused(refusal),
