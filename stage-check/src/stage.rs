@@ -128,6 +128,16 @@ pub const STAGES: &[Stage] = &[
         persistent: true,
         points: &[],
     },
+    Stage {
+        name: "part11-event-loop",
+        short: "part11",
+        part: 11,
+        kind: Kind::Http,
+        page: "/index.html",
+        retires: FRAMEWORK_RETIRES,
+        persistent: true,
+        points: &[],
+    },
 ];
 
 /// What part 8's web framework retires, and part 9, which keeps its
@@ -150,9 +160,10 @@ impl Stage {
             .copied()
     }
 
-    /// Whether the stage serves its connections from a fixed pool of
-    /// worker threads (part 10 on), rather than a thread each: its log
-    /// then says which worker serves a connection (`Worker N serves …`).
+    /// Whether the stage serves its connections from a fixed set of
+    /// workers (part 10's pool of threads, part 11's event loops), rather
+    /// than a thread each: its log then says which worker serves a
+    /// connection (`Worker N serves …`).
     pub fn pooled(&self) -> bool {
         self.part >= 10
     }
