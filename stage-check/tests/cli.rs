@@ -245,6 +245,13 @@ fn main() {
             pool_example_fails_its_check(example, failing)
         }));
     }
+    for &(example, failing) in EVENT_LOOP_EXAMPLES {
+        let name = format!("event_loop_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            event_loop_example_fails_its_check(example, failing)
+        }));
+    }
     for &example in CORRECT_EXAMPLES {
         let name = format!("correct_example_passes_every_check::{example}");
         let binary = format!("examples/{example}");
@@ -904,6 +911,26 @@ const POOL_EXAMPLES: &[(&str, &[&str])] = &[
 /// part 10, fails `failing` and no other check.
 fn pool_example_fails_its_check(name: &str, failing: &[&str]) {
     kept_connections_example_fails_its_checks(name, "part10", &[], failing);
+}
+
+/// The examples on event loops, checked as part 11 (with the tests'
+/// timeouts), as [`POOL_EXAMPLES`] are: each one's name and the checks it
+/// must fail. Their skeleton logs part 11's lines, so every check runs,
+/// the transcript too; each part 11 check starts a server of its own.
+const EVENT_LOOP_EXAMPLES: &[(&str, &[&str])] = &[
+    // Waits on the loop for a client that never reads: the other waits too.
+    (
+        "broken-loop-blocks-on-write",
+        &["unread_answers_do_not_delay_others"],
+    ),
+    // Correct: it fails nothing.
+    ("correct-event-loop", &[]),
+];
+
+/// The example `name` of [`EVENT_LOOP_EXAMPLES`], run through every check
+/// of part 11, fails `failing` and no other check.
+fn event_loop_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part11", &[], failing);
 }
 
 /// The example `name`, run through the checks of `stage` (part 9 on), with
