@@ -8,6 +8,8 @@
 //!   ([`try_it`]);
 //! - the tables of "How fast is it", from the benchmark runs kept in the book
 //!   ([`bench`]);
+//! - the figures one chapter quotes from another's benchmark page, such as
+//!   part 10's silent clients in part 11's chapter ([`quotes`]);
 //! - a page for each source file a chapter links to, listed in `SUMMARY.md`
 //!   ([`sources`]).
 //!
@@ -295,6 +297,19 @@ const TRY_IT: &[TryIt] = &[
     },
     TryIt {
         stage: "part10-thread-pool",
+        name: "ctrl-c",
+        client: Client::CurlThenCtrlC("/index.html", &["-i"]),
+        server_args: &["--workers", "1"],
+    },
+    // One loop, so that the log names the same one on every run.
+    TryIt {
+        stage: "part11-event-loop",
+        name: "two-urls",
+        client: Client::CurlPaths(&["/index.html", "/missing"], &["-i"]),
+        server_args: &["--workers", "1"],
+    },
+    TryIt {
+        stage: "part11-event-loop",
         name: "ctrl-c",
         client: Client::CurlThenCtrlC("/index.html", &["-i"]),
         server_args: &["--workers", "1"],
@@ -627,9 +642,27 @@ fn quoted(args: &[&str]) -> String {
     args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
-/// Puts the fixed ports, and the curl version, in place of this run's, in
-/// what a real curl and the server printed.
+/// What the transcripts show for part 11's first log line, which says what
+/// the machine allows: the limits of open files of a Linux desktop
+/// (systemd's defaults), raised from the soft one to the hard one.
+const SHOWN_OPEN_FILES: &str = "Raised the limit of open files from 1024 to 524288.";
+
+/// Puts the fixed ports, the curl version and the limit of open files in
+/// place of this run's, in what a real curl and the server printed.
 fn normalise(text: &str, server_port: &str) -> String {
+    let text: String = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let open_files = line.starts_with("Raised the limit of open files")
+                || line.starts_with("The limit of open files is");
+            if open_files {
+                let end = &line[line.trim_end().len()..];
+                format!("{SHOWN_OPEN_FILES}{end}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
     let text = text
         .replace(
             &format!("localhost:{server_port}"),
@@ -739,10 +772,58 @@ pub fn rule_tables() -> Vec<Generated> {
         .collect()
 }
 
+/// One paragraph that a chapter quotes from a benchmark page of
+/// `docs/src/under-load/`, which the load benchmark writes: the paragraph of
+/// `page` that starts with `opening`, written to `quotes/<name>.md`.
+struct Quote {
+    name: &'static str,
+    page: &'static str,
+    opening: &'static str,
+}
+
+const QUOTES: &[Quote] = &[
+    // Part 11's chapter: why a thread per waiting client is the problem.
+    Quote {
+        name: "part10-silent-clients",
+        page: "thread-pool.md",
+        opening: "Clients that connect and send nothing",
+    },
+];
+
+/// The paragraphs the chapters quote from the benchmark's pages, as the
+/// benchmark wrote them: a figure quoted is never retyped, and follows the
+/// page when the benchmark runs again.
+pub fn quotes() -> Result<Vec<Generated>> {
+    let dir = workspace_root().join("docs/src/under-load");
+    QUOTES
+        .iter()
+        .map(|quote| {
+            let path = dir.join(quote.page);
+            let page = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let Some(paragraph) = page
+                .split("\n\n")
+                .find(|paragraph| paragraph.starts_with(quote.opening))
+            else {
+                bail!(
+                    "{} has no paragraph that starts with {:?}",
+                    path.display(),
+                    quote.opening
+                );
+            };
+            Ok(Generated {
+                path: format!("quotes/{}.md", quote.name),
+                text: format!("> {}\n", paragraph.trim_end().replace('\n', "\n> ")),
+            })
+        })
+        .collect()
+}
+
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
     generated.extend(rule_tables());
+    generated.extend(quotes()?);
     generated.extend(sources::pages()?);
     generated.extend(try_it()?);
     generated.extend(check_runs()?);
@@ -862,6 +943,20 @@ mod tests {
             "Host: localhost:5000\nSocket established with 127.0.0.1:42702.\n\
              Listening on 127.0.0.1:5000\nUser-Agent: curl/7.88.1\r\n"
         );
+    }
+
+    #[test]
+    fn the_limit_of_open_files_is_shown_as_on_a_desktop() {
+        for line in [
+            "Raised the limit of open files from 4096 to 1048576.",
+            "The limit of open files is 20000.",
+        ] {
+            let text = format!("{line}\nListening on 127.0.0.1:38211\n");
+            assert_eq!(
+                normalise(&text, "38211"),
+                format!("{SHOWN_OPEN_FILES}\nListening on 127.0.0.1:5000\n")
+            );
+        }
     }
 
     #[test]
