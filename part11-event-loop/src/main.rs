@@ -155,7 +155,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("failed to bind {}:{}", args.host, args.port))?;
     // ANCHOR: choose_app
     // The application this server runs: any `Application` will do. `Arc`
-    // ("atomically reference counted") lets every connection's thread share
+    // ("atomically reference counted") lets every loop's connections share
     // the one application, and frees it when the last one is done.
     let app: Arc<dyn Application> = Arc::new(app::app());
     // ANCHOR_END: choose_app
@@ -791,9 +791,9 @@ impl Session {
         let head_only = request.method() == Method::HEAD;
         // The border between the server and the application, which the
         // server knows nothing about: a panic in the application is caught
-        // here and answered `500`. Without it, the panic would end this
-        // thread with no answer sent, and the client would see the
-        // connection reset: the original's fate for any error in a thread.
+        // here and answered `500`. Without it, the panic would cost the
+        // connection, closed by the loop with no answer sent: the client
+        // would see it reset, the original's fate for any error in a thread.
         // (`catch_unwind` wants code that leaves nothing half-changed when
         // it panics; `AssertUnwindSafe` says we accept the risk, as we only
         // send an error and the next request gets the application as is.)
