@@ -469,7 +469,7 @@ fn check(
                 read_timeout: args.checking.read_timeout(),
                 keep_alive_timeout: args.checking.keep_alive_timeout(),
                 persistent: stage.persistent,
-                pooled: stage.pooled(),
+                part: stage.part,
                 // A server already running cannot be started again.
                 launch: None,
             },
@@ -612,7 +612,7 @@ fn start(
     target.read_timeout = read_timeout;
     target.keep_alive_timeout = checking.keep_alive_timeout();
     target.persistent = stage.persistent;
-    target.pooled = stage.pooled();
+    target.part = stage.part;
     Ok(Subject {
         server: Some(server),
         target,

@@ -14,11 +14,14 @@
 //!
 //! Its submodule [`keep_alive`] serves many requests on one connection, as
 //! part 9 does, for the examples of that stage; [`pool`] serves them with a
-//! fixed pool of threads, as part 10 does.
+//! fixed pool of threads, as part 10 does; [`event_loop`] with a few event
+//! loops, each serving many connections without waiting on any, as part 11
+//! does.
 
 // Each example uses a part of this module; the rest is unused there.
 #![allow(dead_code)]
 
+pub mod event_loop;
 pub mod keep_alive;
 pub mod pool;
 

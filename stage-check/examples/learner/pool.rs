@@ -320,7 +320,7 @@ fn shut_down(shared: &Shared, timeout: u64) {
 }
 
 /// `1 connection`, `2 connections`.
-fn connections(count: usize) -> String {
+pub fn connections(count: usize) -> String {
     match count {
         1 => "1 connection".to_string(),
         _ => format!("{count} connections"),
