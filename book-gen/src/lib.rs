@@ -449,6 +449,15 @@ const CHECK_RUNS: &[CheckRun] = &[
             "cargo run -q -p stage-check --example broken-pool-starves-next-client --",
         )),
     },
+    // Part 11's chapter: a loop that waits for a client to take its answers.
+    CheckRun {
+        name: "part11-blocks-on-write",
+        args: &["part11", "--only", "unread_answers_do_not_delay_others"],
+        exec: Some((
+            "examples/broken-loop-blocks-on-write",
+            "cargo run -q -p stage-check --example broken-loop-blocks-on-write --",
+        )),
+    },
 ];
 
 /// What each stage-check run of its chapter checks: its first argument, a
@@ -819,10 +828,41 @@ pub fn quotes() -> Result<Vec<Generated>> {
         .collect()
 }
 
+/// The checks of each exercise of a stage from part 11 on, as a table for
+/// its chapter: `stage-check/<short>-exercises.md`, each check with what
+/// passing it proves, from stage-check's own entries. Part 11's chapter
+/// shows what its first exercise measures, the stall a slow handler
+/// causes, in the check's own words and figures.
+pub fn exercise_tables() -> Vec<Generated> {
+    stage_check::STAGES
+        .iter()
+        .filter(|stage| stage.part >= 11)
+        .map(|stage| {
+            let mut text = String::from("| exercise | check | what passing it proves |\n");
+            text.push_str("| --- | --- | --- |\n");
+            for exercise in stage_check::exercises(*stage) {
+                for check in exercise.checks {
+                    text.push_str(&format!(
+                        "| `{}` | `{}` | {} |\n",
+                        exercise.name,
+                        check.name,
+                        check.proves.replace('|', "\\|")
+                    ));
+                }
+            }
+            Generated {
+                path: format!("stage-check/{}-exercises.md", stage.short),
+                text,
+            }
+        })
+        .collect()
+}
+
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
     generated.extend(rule_tables());
+    generated.extend(exercise_tables());
     generated.extend(quotes()?);
     generated.extend(sources::pages()?);
     generated.extend(try_it()?);
