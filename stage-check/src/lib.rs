@@ -82,7 +82,7 @@
 //! | `graceful_shutdown`: each step 2 s (`SHUTDOWN_STEP`): the listener closed, then the idle connection closed, counted from the signal; the answer to the request in progress and its close, from its last bytes | what SIGTERM must bring about | the stage's look-up, every 100 ms, twenty times over; the shutdown timeout, 5 s (`SHUTDOWN_TIMEOUT`), which would cut off the request in progress: the two steps before the close end by 4 s |
 //! | `graceful_shutdown`: the exit, within the shutdown timeout and 2 s more (`EXIT_MARGIN`), from the signal | the process to end, with status 0 | the shutdown timeout, by which even a stage that cut connections off has exited |
 //! | `graceful_shutdown`: `100 Continue` waited for 1 s (`CONTINUE_WAIT`), as curl does | the interim answer, which a server need not send | the 10 s read timeout: the pause inside the request is a tenth of it |
-//! | `idle_connections_held_by_few_threads`: its 1,000 connections opened, and the 500 kept ones' first answers, within 10 s in all (`HELD_WITHIN`), each answer within [`IO_TIMEOUT`](client::IO_TIMEOUT); then the answers to every one's next request, within 10 s in all (`ALL_ANSWERED_WITHIN`) | the server to hold every connection, and answer each | the read and keep-alive timeouts of the server it starts, 60 s (`LONG_TIMEOUT`): three times the two waits end to end, so that no connection is let go by a timer |
+//! | `idle_connections_held_by_few_threads`: the 500 kept connections' first answers, their requests all sent at once, and the 500 quiet ones opened after them, within 10 s in all (`HELD_WITHIN`); then the answers to every one's next request, within 10 s in all (`ALL_ANSWERED_WITHIN`) | the server to hold every connection, and answer each | the read and keep-alive timeouts of the server it starts, 60 s (`LONG_TIMEOUT`): three times the two waits end to end, so that no connection is let go by a timer |
 //! | `slow_sender_does_not_delay_others`: S's bytes 50 ms apart (`BYTE_EVERY`), its request whole after about 2 s; the other client's answer within 1 s (`OTHERS_SERVED_WITHIN`), S's within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the other client served while S sends | the 10 s read timeout (`OWN_TIMEOUT`), counted from the last bytes: 200 times S's pace, and five times its whole request, for a server that counts from the first byte; the 10 s keep-alive timeout, ten times the 1 s |
 //! | `unread_answers_do_not_delay_others`: P's writes until one waits 2 s (`WRITES_BLOCKED`), for 5 s at most (`SENDING_AT_MOST`); each other client's answer within 1 s (`OTHERS_SERVED_WITHIN`) | the server to stop reading P, and to serve the others meanwhile | the 60 s read timeout (`LONG_TIMEOUT`), after which the stage closes a client that took none of its answers: P's whole time, 9 s at most, a sixth of it |
 //! | the exercise `server_status`: each count polled every 50 ms within [`IO_TIMEOUT`](client::IO_TIMEOUT), and within 2 s once the idle connection is closed | the status page's counts | the 10 s keep-alive timeout of the server it starts (`OWN_TIMEOUT`), which would free the worker too: five times the 2 s |
@@ -197,7 +197,7 @@ pub enum System {
     Any,
     /// Unix: signals, sent to a process group.
     Unix,
-    /// Linux: its `/proc`, which counts a process's threads.
+    /// Linux: its `/proc`, which counts a process's threads and its memory.
     Linux,
 }
 
@@ -217,7 +217,7 @@ impl System {
         match self {
             System::Any => "",
             System::Unix => "Unix, which has signals",
-            System::Linux => "Linux, whose /proc counts a process's threads",
+            System::Linux => "Linux, whose /proc counts a process's threads and its memory",
         }
     }
 }

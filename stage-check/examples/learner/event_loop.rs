@@ -92,6 +92,9 @@ pub struct LoopOptions {
     /// On SIGINT or SIGTERM, how long the connections left get to finish.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub shutdown_timeout: u64,
+    /// Print only the `Listening on` line.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// How many cores this machine has (Python's `os.cpu_count()`).
@@ -192,6 +195,7 @@ type CloseReason = &'static str;
 /// or SIGTERM.
 pub fn serve(steps: Steps) -> io::Result<()> {
     let options = LoopOptions::parse();
+    super::set_quiet(options.quiet);
     let keep_alive = &options.earlier;
     let listener = std::net::TcpListener::bind(("127.0.0.1", keep_alive.earlier.port))?;
     // Its clones share this: no loop ever waits in `accept`.
@@ -254,9 +258,9 @@ pub fn serve(steps: Steps) -> io::Result<()> {
 /// The main thread, after the signal: waits for the connections left, up
 /// to `timeout` seconds, and says how it went.
 fn shut_down(shared: &Shared, timeout: u64) {
-    println!("Shutting down: no longer accepting connections.");
+    log!("Shutting down: no longer accepting connections.");
     let open = shared.lock();
-    println!(
+    log!(
         "Waiting up to {timeout} s for {} to finish.",
         connections(*open)
     );
@@ -265,9 +269,9 @@ fn shut_down(shared: &Shared, timeout: u64) {
         .wait_timeout_while(open, Duration::from_secs(timeout), |open| *open > 0)
         .unwrap_or_else(PoisonError::into_inner);
     if *open == 0 {
-        println!("Shut down: every connection finished.");
+        log!("Shut down: every connection finished.");
     } else {
-        println!(
+        log!(
             "Shut down: cut off {} after the {timeout} s shutdown timeout.",
             connections(*open)
         );
@@ -325,7 +329,7 @@ impl EventLoop {
                 if error.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
-                println!("Worker {} stops: {error}.", self.number);
+                log!("Worker {} stops: {error}.", self.number);
                 return;
             }
             let mut ready = std::mem::take(&mut self.again);
@@ -358,7 +362,7 @@ impl EventLoop {
                 Err(error) if error.kind() == io::ErrorKind::ConnectionAborted => continue,
                 Err(_) => return,
             };
-            println!("Socket established with {address}.");
+            log!("Socket established with {address}.");
             if !self.shared.take_place() {
                 refuse(stream, address);
                 continue;
@@ -372,11 +376,11 @@ impl EventLoop {
                 .register(&mut stream, token, interest)
                 .is_err()
             {
-                println!("Socket with {address} closed: it could not be watched.");
+                log!("Socket with {address} closed: it could not be watched.");
                 self.shared.leave();
                 continue;
             }
-            println!("Worker {} serves {address}.", self.number);
+            log!("Worker {} serves {address}.", self.number);
             self.clients.insert(token, Client::new(stream, address));
         }
         self.again.push(LISTENER);
@@ -448,7 +452,7 @@ impl EventLoop {
         let _ = self.poll.registry().deregister(&mut client.stream);
         // Dropping the stream closes the socket (Python's `sock.close()`).
         drop(client.stream);
-        println!("Socket with {} closed: {reason}.", client.address);
+        log!("Socket with {} closed: {reason}.", client.address);
         self.shared.leave();
     }
 
@@ -473,7 +477,7 @@ impl EventLoop {
 /// Answers `503` at once and closes: the client may try again in a second
 /// (`Retry-After`, RFC 9110, section 10.2.3).
 fn refuse(mut stream: TcpStream, address: SocketAddr) {
-    println!("Refused {address}: the server holds --max-connections connections.");
+    log!("Refused {address}: the server holds --max-connections connections.");
     let body = "The server is full; try again in a second.\n";
     let answer = format!(
         "HTTP/1.1 503 {}\r\nContent-Type: text/plain; charset=utf-8\r\n\
@@ -488,7 +492,7 @@ fn refuse(mut stream: TcpStream, address: SocketAddr) {
     let _ = stream.write_all(answer.as_bytes());
     let _ = stream.shutdown(Shutdown::Write);
     drain(&mut stream);
-    println!("Socket with {address} closed: the server was full.");
+    log!("Socket with {address} closed: the server was full.");
 }
 
 /// Reads, and drops, what has come in on a non-blocking `stream`.
@@ -611,7 +615,7 @@ impl Client {
             match self.stream.read(buffer) {
                 Ok(0) => self.client_done = true,
                 Ok(n) => {
-                    println!("Received b'{}'", buffer[..n].escape_ascii());
+                    log!("Received b'{}'", buffer[..n].escape_ascii());
                     self.received.extend_from_slice(&buffer[..n]);
                     self.heard = Instant::now();
                     self.answer_waiting(limits, stopping);
@@ -720,7 +724,7 @@ impl Client {
         };
         self.queue(&keep_alive::answer_bytes(&answer, said));
         // Sent as far as this loop goes: the socket takes it from here.
-        println!(
+        log!(
             "Response sent (request {} of this connection).",
             self.answered
         );

@@ -201,7 +201,7 @@ fn session(steps: &Steps, limits: &Limits, stream: &mut TcpStream) -> io::Result
                 said = Connection::Close;
             }
             write_answer(stream, &answer, said)?;
-            println!("Response sent.");
+            log!("Response sent.");
             if (steps.after_answer)(said) == Connection::Close {
                 return Ok(());
             }
@@ -267,7 +267,7 @@ pub fn front(steps: &Steps, received: &mut Vec<u8>) -> Front {
     if received.len() < length {
         return Front::Partial(Some(head));
     }
-    println!("Received request completely.");
+    log!("Received request completely.");
     let body = received[head_length..length].to_vec();
     Front::Whole(Request { head, body }, length)
 }
