@@ -333,8 +333,10 @@ impl Check {
 }
 
 /// The checks of `stage`, in the order they run: from the most basic rules
-/// to the most advanced, those of later parts left out. With
-/// [`Rules::Http`], only the checks of what HTTP requires.
+/// to the most advanced, those of later parts left out, and those a later
+/// part reads otherwise in that part's form (part 10's on event loops, see
+/// `as_run_by`). With [`Rules::Http`], only the checks of what HTTP
+/// requires.
 pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
     let retired = |check: &&Check| stage.retires.iter().any(|(name, _)| *name == check.name);
     all_checks(stage.kind)

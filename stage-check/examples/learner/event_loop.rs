@@ -301,7 +301,6 @@ struct EventLoop {
 }
 
 /// What a connection's turn leaves to do.
-#[derive(PartialEq, Eq)]
 enum Next {
     /// Nothing until an event (or its timer).
     Wait,

@@ -10,6 +10,11 @@
 //! Those servers wait [`OWN_TIMEOUT`] for a quiet or an idle client, far
 //! longer than any wait of these checks, so that a worker a check holds is
 //! freed by what the check does, never by a timer of the server.
+//!
+//! Part 11's event loops run these checks too, with part 11's options: no
+//! `--queue`, and `--max-connections` where a check fills the server
+//! ([`Pool::options`]). Two of them mean more there, and read so
+//! ([`THREADS_BOUNDED_ON_LOOPS`], [`FULL_SERVER_ANSWERED_503`]).
 
 use std::io;
 use std::net::TcpStream;
@@ -234,8 +239,8 @@ fn threads_bounded(server: &Server, target: &Target) -> Result<(), Failure> {
             return Err(held[first].fail(format!(
                 "all {QUIET_CLIENTS} clients that send nothing held, still open and unanswered, \
                  by the server started with `{options}`: its {} loops serve many connections \
-                 each; it answered or closed {} of them (the first: client {}): does a loop \
-                 serve one connection at a time?",
+                 each; it answered or closed {} of them (the first: client {}): does it hold \
+                 fewer connections than that (--max-connections is 10,000 by default)?",
                 THREADS_POOL.workers,
                 let_go.len(),
                 first + 1
@@ -247,7 +252,7 @@ fn threads_bounded(server: &Server, target: &Target) -> Result<(), Failure> {
 
 /// Which of `clients`, which sent nothing, the server answered or closed:
 /// their places in the list.
-pub(crate) fn let_go(clients: &mut [Conn]) -> Vec<usize> {
+fn let_go(clients: &mut [Conn]) -> Vec<usize> {
     (0..clients.len())
         .filter(|&at| {
             let client = &mut clients[at];
@@ -318,7 +323,7 @@ fn full_queue(server: &Server, target: &Target) -> Result<(), Failure> {
     let (held_by, unbounded, still_held) = if target.event_loops() {
         (
             format!(
-                "the server holds, full ({})",
+                "that `{}` holds (the server is full then)",
                 FULL_POOL.options(target).join(" ")
             ),
             "the server has no bound on its connections?",
@@ -327,7 +332,7 @@ fn full_queue(server: &Server, target: &Target) -> Result<(), Failure> {
     } else {
         (
             format!(
-                "what --workers {} and --queue {} hold",
+                "that --workers {} and --queue {} hold",
                 FULL_POOL.workers, FULL_POOL.queue
             ),
             "the queue has no bound?",

@@ -306,34 +306,37 @@ fn named(clients: &[usize]) -> String {
 /// system's default, would otherwise end the check with a cryptic "Too
 /// many open files".) Only this process's limit: a server it starts keeps
 /// its own, and must raise it itself.
+#[cfg(unix)]
 fn room_for_files(needed: usize) -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use nix::sys::resource::{Resource, getrlimit, setrlimit};
-        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
-            .map_err(|error| Failure::new(format!("to read the open-file limit, but: {error}")))?;
-        // An unlimited hard limit is not a soft limit Linux takes: it
-        // stops at `fs.nr_open`, a million by default.
-        let raised = hard.min(1 << 20);
-        let soft = if raised > soft && setrlimit(Resource::RLIMIT_NOFILE, raised, hard).is_ok() {
-            raised
-        } else {
-            soft
-        };
-        let open = std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count);
-        let room = usize::try_from(soft)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(open);
-        if room < needed {
-            return Err(Failure::new(format!(
-                "room for {needed} more open files in stage-check itself, for its clients' \
-                 sockets; its limit is {soft} (the hard limit {hard}), and it has {open} open: \
-                 raise it (`ulimit -n {}`) and run it again",
-                open + needed
-            )));
-        }
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
+        .map_err(|error| Failure::new(format!("to read the open-file limit, but: {error}")))?;
+    // An unlimited hard limit is not a soft limit Linux takes: it stops at
+    // `fs.nr_open`, a million by default.
+    let raised = hard.min(1 << 20);
+    let soft = if raised > soft && setrlimit(Resource::RLIMIT_NOFILE, raised, hard).is_ok() {
+        raised
+    } else {
+        soft
+    };
+    let open = std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count);
+    let room = usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(open);
+    if room < needed {
+        return Err(Failure::new(format!(
+            "room for {needed} more open files in stage-check itself, for its clients' sockets; \
+             its limit is {soft} (the hard limit {hard}), and it has {open} open: raise the hard \
+             limit (`ulimit -Hn {}`, as root or in /etc/security/limits.conf) and run it again",
+            open + needed
+        )));
     }
-    let _ = needed;
+    Ok(())
+}
+
+/// Elsewhere, there is no such limit to raise: the sockets are tried.
+#[cfg(not(unix))]
+fn room_for_files(_needed: usize) -> Result<(), Failure> {
     Ok(())
 }
 
