@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use super::part9::get;
 use super::part10::{MORE_THREADS, OWN_TIMEOUT, own_server_timed, quiet_clients, with_its_words};
 use crate::client::{
-    Conn, Failure, IO_TIMEOUT, Method, answer_at, answer_length, exchange, status_of,
+    Conn, Failure, IO_TIMEOUT, Method, answer_at, answer_length, exchange, read_response, status_of,
 };
 use crate::server::Server;
 use crate::wait::poll_until;
@@ -616,6 +616,14 @@ fn p_reads_its_answers(pipelining: &TcpStream, owed: usize) -> Result<(), Failur
             if status != Some(200) {
                 let said = status.map_or("no status line".to_string(), |s| s.to_string());
                 return Err(short(answered, format!("one answered {said}")));
+            }
+            // An answer that says `Connection: close` ends the connection,
+            // as HTTP lets a server do after any answer (RFC 9112 §9.6):
+            // the requests after it are owed nothing.
+            let closes = read_response(&unread[..length], Method::Other)
+                .is_ok_and(|answer| answer.connection_has("close"));
+            if closes {
+                return Ok(());
             }
             unread.drain(..length);
             answered += 1;
