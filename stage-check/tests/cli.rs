@@ -1862,9 +1862,11 @@ mod event_loops {
     }
 
     /// Part 10's pool, checked as part 11: it holds only as many
-    /// connections as it has workers, waits on the slow client and on the
-    /// one that reads nothing, and knows no --max-connections. Each
-    /// failure says why, and the run ends (no check hangs).
+    /// connections as it has workers, waits on the slow client, and knows
+    /// no --max-connections. Each failure says why, and the run ends (no
+    /// check hangs). The client that reads nothing it may or may not pass:
+    /// once another client waits, its next answer to that client says
+    /// `Connection: close`, which HTTP allows, and frees its worker.
     pub fn a_pool_fails_the_event_loop_checks_saying_why() {
         let pool = command_line("part10-thread-pool");
         let run = run_only(&["part11", "--exec", &pool, "--format", "json"], true);
@@ -1876,7 +1878,7 @@ mod event_loops {
                 .unwrap_or_default()
                 .to_string()
         };
-        for check in CHECKS {
+        for check in &CHECKS[..2] {
             assert_eq!(outcome(check), "failed", "{check}");
         }
         let idle = expected("idle_connections_held_by_few_threads");
@@ -1891,12 +1893,6 @@ mod event_loops {
         assert!(
             slow.contains("a loop that waits on S's next bytes keeps every other client waiting"),
             "{slow}"
-        );
-        let unread = expected("unread_answers_do_not_delay_others");
-        assert!(
-            unread.contains("client P pipelines POST /create requests")
-                || unread.contains("once client P reads"),
-            "{unread}"
         );
         assert_eq!(outcome("full_queue_answered_503"), "failed");
         let full = expected("full_queue_answered_503");
