@@ -8,6 +8,8 @@
 //!   ([`try_it`]);
 //! - the tables of "How fast is it", from the benchmark runs kept in the book
 //!   ([`bench`]);
+//! - the figures one chapter quotes from another's benchmark page, such as
+//!   part 10's silent clients in part 11's chapter ([`quotes`]);
 //! - a page for each source file a chapter links to, listed in `SUMMARY.md`
 //!   ([`sources`]).
 //!
@@ -299,6 +301,19 @@ const TRY_IT: &[TryIt] = &[
         client: Client::CurlThenCtrlC("/index.html", &["-i"]),
         server_args: &["--workers", "1"],
     },
+    // One loop, so that the log names the same one on every run.
+    TryIt {
+        stage: "part11-event-loop",
+        name: "two-urls",
+        client: Client::CurlPaths(&["/index.html", "/missing"], &["-i"]),
+        server_args: &["--workers", "1"],
+    },
+    TryIt {
+        stage: "part11-event-loop",
+        name: "ctrl-c",
+        client: Client::CurlThenCtrlC("/index.html", &["-i"]),
+        server_args: &["--workers", "1"],
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
@@ -434,6 +449,15 @@ const CHECK_RUNS: &[CheckRun] = &[
             "cargo run -q -p stage-check --example broken-pool-starves-next-client --",
         )),
     },
+    // Part 11's chapter: a loop that waits for a client to take its answers.
+    CheckRun {
+        name: "part11-blocks-on-write",
+        args: &["part11", "--only", "unread_answers_do_not_delay_others"],
+        exec: Some((
+            "examples/broken-loop-blocks-on-write",
+            "cargo run -q -p stage-check --example broken-loop-blocks-on-write --",
+        )),
+    },
 ];
 
 /// What each stage-check run of its chapter checks: its first argument, a
@@ -468,11 +492,18 @@ pub fn check_runs() -> Result<Vec<Generated>> {
         .collect()
 }
 
-/// Puts fixed ports and times in a stage-check run's output: every port
-/// becomes 5000, and every time one that reads well. What stage-check sent is
-/// left as it is, its user agent included: no curl ran.
+/// What a run of part 11's check of unread answers shows for how much its
+/// client had sent when the check gave up: that depends on the sizes of
+/// the machine's socket buffers, and varies from run to run.
+const SHOWN_SENT_KIB: &str = "8192";
+
+/// Puts fixed ports, times and amounts in a stage-check run's output: every
+/// port becomes 5000, every time one that reads well, and what a client had
+/// sent [`SHOWN_SENT_KIB`]. What stage-check sent is left as it is, its user
+/// agent included: no curl ran.
 fn normalise_check_run(printed: &str) -> String {
     let printed = replace_numbers_after(printed, "127.0.0.1:", |_| SHOWN_SERVER_PORT.into());
+    let printed = replace_numbers_after(&printed, "had sent ", |_| SHOWN_SENT_KIB.into());
     replace_version_after(&printed, "\"seconds\":", "\"seconds\":0.001")
 }
 
@@ -627,9 +658,27 @@ fn quoted(args: &[&str]) -> String {
     args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
-/// Puts the fixed ports, and the curl version, in place of this run's, in
-/// what a real curl and the server printed.
+/// What the transcripts show for part 11's first log line, which says what
+/// the machine allows: the limits of open files of a Linux desktop
+/// (systemd's defaults), raised from the soft one to the hard one.
+const SHOWN_OPEN_FILES: &str = "Raised the limit of open files from 1024 to 524288.";
+
+/// Puts the fixed ports, the curl version and the limit of open files in
+/// place of this run's, in what a real curl and the server printed.
 fn normalise(text: &str, server_port: &str) -> String {
+    let text: String = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let open_files = line.starts_with("Raised the limit of open files")
+                || line.starts_with("The limit of open files is");
+            if open_files {
+                let end = &line[line.trim_end().len()..];
+                format!("{SHOWN_OPEN_FILES}{end}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
     let text = text
         .replace(
             &format!("localhost:{server_port}"),
@@ -739,10 +788,89 @@ pub fn rule_tables() -> Vec<Generated> {
         .collect()
 }
 
+/// One paragraph that a chapter quotes from a benchmark page of
+/// `docs/src/under-load/`, which the load benchmark writes: the paragraph of
+/// `page` that starts with `opening`, written to `quotes/<name>.md`.
+struct Quote {
+    name: &'static str,
+    page: &'static str,
+    opening: &'static str,
+}
+
+const QUOTES: &[Quote] = &[
+    // Part 11's chapter: why a thread per waiting client is the problem.
+    Quote {
+        name: "part10-silent-clients",
+        page: "thread-pool.md",
+        opening: "Clients that connect and send nothing",
+    },
+];
+
+/// The paragraphs the chapters quote from the benchmark's pages, as the
+/// benchmark wrote them: a figure quoted is never retyped, and follows the
+/// page when the benchmark runs again.
+pub fn quotes() -> Result<Vec<Generated>> {
+    let dir = workspace_root().join("docs/src/under-load");
+    QUOTES
+        .iter()
+        .map(|quote| {
+            let path = dir.join(quote.page);
+            let page = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let Some(paragraph) = page
+                .split("\n\n")
+                .find(|paragraph| paragraph.starts_with(quote.opening))
+            else {
+                bail!(
+                    "{} has no paragraph that starts with {:?}",
+                    path.display(),
+                    quote.opening
+                );
+            };
+            Ok(Generated {
+                path: format!("quotes/{}.md", quote.name),
+                text: format!("> {}\n", paragraph.trim_end().replace('\n', "\n> ")),
+            })
+        })
+        .collect()
+}
+
+/// The checks of each exercise of a stage from part 11 on, as a table for
+/// its chapter: `stage-check/<short>-exercises.md`, each check with what
+/// passing it proves, from stage-check's own entries. Part 11's chapter
+/// shows what its first exercise measures, the stall a slow handler
+/// causes, in the check's own words and figures.
+pub fn exercise_tables() -> Vec<Generated> {
+    stage_check::STAGES
+        .iter()
+        .filter(|stage| stage.part >= 11)
+        .map(|stage| {
+            let mut text = String::from("| exercise | check | what passing it proves |\n");
+            text.push_str("| --- | --- | --- |\n");
+            for exercise in stage_check::exercises(*stage) {
+                for check in exercise.checks {
+                    text.push_str(&format!(
+                        "| `{}` | `{}` | {} |\n",
+                        exercise.name,
+                        check.name,
+                        check.proves.replace('|', "\\|")
+                    ));
+                }
+            }
+            Generated {
+                path: format!("stage-check/{}-exercises.md", stage.short),
+                text,
+            }
+        })
+        .collect()
+}
+
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
     generated.extend(rule_tables());
+    generated.extend(exercise_tables());
+    generated.extend(quotes()?);
     generated.extend(sources::pages()?);
     generated.extend(try_it()?);
     generated.extend(check_runs()?);
@@ -865,11 +993,34 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_of_open_files_is_shown_as_on_a_desktop() {
+        for line in [
+            "Raised the limit of open files from 4096 to 1048576.",
+            "The limit of open files is 20000.",
+        ] {
+            let text = format!("{line}\nListening on 127.0.0.1:38211\n");
+            assert_eq!(
+                normalise(&text, "38211"),
+                format!("{SHOWN_OPEN_FILES}\nListening on 127.0.0.1:5000\n")
+            );
+        }
+    }
+
+    #[test]
     fn stage_checks_own_user_agent_is_quoted_as_sent() {
         let printed = r#"{"sent":"User-Agent: curl/7.69.1","seconds":0.0173} 127.0.0.1:38211"#;
         assert_eq!(
             normalise_check_run(printed),
             r#"{"sent":"User-Agent: curl/7.69.1","seconds":0.001} 127.0.0.1:5000"#
+        );
+    }
+
+    #[test]
+    fn what_a_client_had_sent_is_shown_fixed() {
+        let printed = "reads none of the answers (P had sent 8532 KiB), with `--workers 1`";
+        assert_eq!(
+            normalise_check_run(printed),
+            "reads none of the answers (P had sent 8192 KiB), with `--workers 1`"
         );
     }
 

@@ -62,6 +62,18 @@ fn the_how_fast_tables_match_the_runs_kept() {
 }
 
 #[test]
+fn the_tables_of_exercises_match_their_checks() {
+    let drifted = book_gen::drifted(&book_gen::exercise_tables());
+    assert!(drifted.is_empty(), "{}", out_of_date(&drifted));
+}
+
+#[test]
+fn the_quoted_figures_match_the_benchmark_pages() {
+    let drifted = book_gen::drifted(&book_gen::quotes().unwrap());
+    assert!(drifted.is_empty(), "{}", out_of_date(&drifted));
+}
+
+#[test]
 fn the_try_it_transcripts_and_stage_check_runs_match() {
     // Outside CI, on a machine without curl, there is nothing to compare with.
     if std::env::var_os("CI").is_none() && !stage_check::conn::curl_available() {

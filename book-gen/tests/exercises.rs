@@ -280,15 +280,15 @@ fn files_with_unit_tests(built: &Built, patch: &Path) -> Result<Option<String>, 
     Ok((!files.is_empty()).then(|| files.join(", ")))
 }
 
-/// Runs the unit tests of the built stage (its library's, or if it has none,
-/// its binary's).
+/// Runs the unit tests of the built stage: its library's, if it has one,
+/// and its binary's (the server's own, such as part 11's `server_tests`,
+/// which build the server's parts as the patch leaves them).
 fn unit_tests(built: &Built) -> Result<(), String> {
-    let target = if built.copy.join("src/lib.rs").exists() {
-        "--lib"
-    } else {
-        "--bins"
-    };
-    run(cargo("test", &built.root, built.stage).arg(target))
+    let mut command = cargo("test", &built.root, built.stage);
+    if built.copy.join("src/lib.rs").exists() {
+        command.arg("--lib");
+    }
+    run(command.arg("--bins"))
 }
 
 /// `cargo <subcommand>` for `stage` in the scratch workspace at `root`,

@@ -104,6 +104,17 @@ const LESSONS: &[(&str, &[&str])] = &[
             "graceful_shutdown",
         ],
     ),
+    // What the starter leaves out (`interest`, `write_output`, `expire`):
+    // without them a loop never hears its sockets, keeps no output for a
+    // slow reader, and gives up on no one.
+    (
+        "part11-event-loop",
+        &[
+            "idle_connections_held_by_few_threads",
+            "slow_sender_does_not_delay_others",
+            "unread_answers_do_not_delay_others",
+        ],
+    ),
 ];
 
 /// The right to run cargo: one build at a time, so that the binary a build

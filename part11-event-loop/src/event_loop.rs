@@ -267,7 +267,9 @@ impl EventLoop {
         if !self.shared.is_shutting_down() {
             return;
         }
-        self.listener = None;
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
         self.accept_again = None;
         let tokens: Vec<Token> = self.connections.keys().copied().collect();
         for token in tokens {
@@ -333,8 +335,10 @@ impl EventLoop {
                 if let Some(deadline) = entry.deadline {
                     self.timers.remove(&(deadline, token));
                 }
-                // Dropping the session closes its socket, which also takes
-                // it out of the poll.
+                // mio asks that a socket leave the poll before it closes
+                // (epoll would forget it anyway; other systems need it).
+                let _ = self.poll.registry().deregister(entry.session.stream());
+                // Dropping the session closes its socket.
                 self.connections.remove(&token);
                 self.shared.closed();
                 log!("Socket with {address} closed: {reason}.");

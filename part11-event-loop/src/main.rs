@@ -68,6 +68,7 @@ use http_request::HttpRequest;
 /// Why a connection ends: the last words of its log line.
 type CloseReason = &'static str;
 
+// ANCHOR: bounds
 /// How much output may wait for a client before we stop reading its
 /// requests: a client that never reads its answers costs at most this, and
 /// one request more.
@@ -76,6 +77,7 @@ const OUTPUT_LIMIT: usize = 64 * 1024;
 /// How many reads a connection gets in one turn. Then the others get
 /// theirs: a client that sends without pause must not hold the loop.
 const READS_PER_TURN: usize = 16;
+// ANCHOR_END: bounds
 
 // ANCHOR: args
 /// The command line. `clap` builds `--help` and `--version` from this struct
@@ -155,7 +157,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("failed to bind {}:{}", args.host, args.port))?;
     // ANCHOR: choose_app
     // The application this server runs: any `Application` will do. `Arc`
-    // ("atomically reference counted") lets every connection's thread share
+    // ("atomically reference counted") lets every loop's connections share
     // the one application, and frees it when the last one is done.
     let app: Arc<dyn Application> = Arc::new(app::app());
     // ANCHOR_END: choose_app
@@ -791,9 +793,9 @@ impl Session {
         let head_only = request.method() == Method::HEAD;
         // The border between the server and the application, which the
         // server knows nothing about: a panic in the application is caught
-        // here and answered `500`. Without it, the panic would end this
-        // thread with no answer sent, and the client would see the
-        // connection reset: the original's fate for any error in a thread.
+        // here and answered `500`. Without it, the panic would cost the
+        // connection, closed by the loop with no answer sent: the client
+        // would see it reset, the original's fate for any error in a thread.
         // (`catch_unwind` wants code that leaves nothing half-changed when
         // it panics; `AssertUnwindSafe` says we accept the risk, as we only
         // send an error and the next request gets the application as is.)

@@ -3,13 +3,14 @@
 //!
 //! Each check is a constant, its [`Check`] entry (name, what it proves, its
 //! rule, its hint) right above the function that runs it: `part4.rs` holds
-//! the echo stage's, `part5.rs` to `part10.rs` the HTTP stages' part by
+//! the echo stage's, `part5.rs` to `part11.rs` the HTTP stages' part by
 //! part, and [`refusals`] the requests a server must refuse, as rows of
 //! one table.
 
 use crate::Check;
 
 pub(crate) mod part10;
+pub(crate) mod part11;
 pub(crate) mod part4;
 pub(crate) mod part5;
 pub(crate) mod part6;
@@ -105,6 +106,12 @@ pub(crate) const HTTP: &[&Check] = &[
     &part10::FULL_QUEUE_ANSWERED_503,
     &part10::NEXT_CLIENT_SERVED_PAST_IDLE_ONES,
     &part10::GRACEFUL_SHUTDOWN,
+    // Event loops (part 11 on), each against a server of its own: idle
+    // connections held on few threads, then the clients that would stall
+    // a loop, one sending slowly, one never reading its answers.
+    &part11::IDLE_CONNECTIONS_HELD_BY_FEW_THREADS,
+    &part11::SLOW_SENDER_DOES_NOT_DELAY_OTHERS,
+    &part11::UNREAD_ANSWERS_DO_NOT_DELAY_OTHERS,
     // The application's (part 7 on), after the server's.
     &part7::CREATE_ANSWERS_ITS_BODY,
     &part7::UNKNOWN_PATH_NOT_FOUND,
@@ -138,6 +145,23 @@ pub(crate) const ON_A_KEPT_CONNECTION: &[(&Check, &str)] = &[
     ),
 ];
 
+/// Part 10's checks that mean more on event loops (part 11 on), each with
+/// the check as it reads there: its name and its run the same, what it
+/// proves, its rule and its hint those of the loops. A stage of part 11 on
+/// runs the second in place of the first (see [`checks()`](crate::checks())),
+/// and the check itself starts its server with the options of the stage
+/// ([`Target::event_loops`](crate::Target::event_loops)).
+pub(crate) const ON_EVENT_LOOPS: &[(&Check, &Check)] = &[
+    (
+        &part10::THREADS_BOUNDED_BY_POOL,
+        &part10::THREADS_BOUNDED_ON_LOOPS,
+    ),
+    (
+        &part10::FULL_QUEUE_ANSWERED_503,
+        &part10::FULL_SERVER_ANSWERED_503,
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +181,22 @@ mod tests {
     fn what_a_kept_connection_changes_is_of_earlier_checks() {
         for (check, _) in ON_A_KEPT_CONNECTION {
             assert!(check.since < 9, "{}", check.name);
+            assert!(HTTP.iter().any(|c| c.name == check.name), "{}", check.name);
+        }
+    }
+
+    #[test]
+    fn what_event_loops_change_is_the_text_of_part_10_checks() {
+        for (check, on_loops) in ON_EVENT_LOOPS {
+            assert_eq!((check.since, on_loops.since), (10, 11), "{}", check.name);
+            assert_eq!(check.name, on_loops.name);
+            assert_eq!(check.needs, on_loops.needs, "{}", check.name);
+            assert!(
+                std::ptr::fn_addr_eq(check.run, on_loops.run),
+                "{}",
+                check.name
+            );
+            assert_ne!(check.proves, on_loops.proves, "{}", check.name);
             assert!(HTTP.iter().any(|c| c.name == check.name), "{}", check.name);
         }
     }

@@ -33,7 +33,7 @@
 //!   checks a stage runs ([`checks()`]), and running them ([`run_check`],
 //!   [`Judge`]). Used by everything below, and by `load` and the book.
 //! - `stage.rs`: the stages of the series ([`Stage`], [`STAGES`], [`Kind`]).
-//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part10.rs`
+//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part11.rs`
 //!   by the part that introduces it, the requests a server must refuse as rows
 //!   of one table in `refusals.rs`, and the order they all run in; and the
 //!   earlier checks that mean more on a kept connection
@@ -76,14 +76,18 @@
 //! | `transcript`, before it connects: [`IO_TIMEOUT`](client::IO_TIMEOUT) | the log's close of every connection the checks before it opened, so that none of their lines falls among its own | the lingering close, 2 s at most: the checks' connections are closed by then, so the server closes at once |
 //! | the pauses inside a request, the longest 0.5 s (`WAIT_FOR_REST`) | pacing: a request in pieces, a body in two halves | the read timeout, [`TEST_READ_TIMEOUT`](harness::TEST_READ_TIMEOUT) in tests: six times the longest pause, the whole of a request sent a byte at a time included |
 //! | `quiet_client_timed_out`: the read timeout and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the `408` | the read timeout itself |
-//! | `threads_bounded_by_pool`: the count watched for 1 s (`THREADS_WATCHED`) | its 200 quiet clients held meanwhile | the read timeout of the server it starts, 10 s (`OWN_TIMEOUT`, as for every part 10 check): no client is let go by it before the count is done |
+//! | `threads_bounded_by_pool`: the count watched for 1 s (`THREADS_WATCHED`); on event loops (part 11 on), then each client looked at, without a wait, to see that it is still held | its 200 quiet clients held meanwhile | the read timeout of the server it starts, 10 s (`OWN_TIMEOUT`, as for every part 10 check): no client is let go by it before the count is done |
 //! | `full_queue_answered_503`, once its clients left: tries for 2 s (`FREED_WITHIN`), each answer within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the workers to see their clients gone, and serve a new one | the 10 s read timeout, which would free the workers too: 2 s and 5 s, 3 s clear of it, so that it is never the timer that frees them |
 //! | `next_client_served_past_idle_ones`: 1 s (`NEXT_SERVED_WITHIN`) | the answer to the client beyond the idle kept connections | the 10 s keep-alive timeout, which a pool that starves the client waits out; and the stage's look-up from an idle connection, every 100 ms (`STAGE_LOOKS_UP`), ten times over |
 //! | `graceful_shutdown`: each step 2 s (`SHUTDOWN_STEP`): the listener closed, then the idle connection closed, counted from the signal; the answer to the request in progress and its close, from its last bytes | what SIGTERM must bring about | the stage's look-up, every 100 ms, twenty times over; the shutdown timeout, 5 s (`SHUTDOWN_TIMEOUT`), which would cut off the request in progress: the two steps before the close end by 4 s |
 //! | `graceful_shutdown`: the exit, within the shutdown timeout and 2 s more (`EXIT_MARGIN`), from the signal | the process to end, with status 0 | the shutdown timeout, by which even a stage that cut connections off has exited |
 //! | `graceful_shutdown`: `100 Continue` waited for 1 s (`CONTINUE_WAIT`), as curl does | the interim answer, which a server need not send | the 10 s read timeout: the pause inside the request is a tenth of it |
+//! | `idle_connections_held_by_few_threads`: the 500 kept connections' first answers, their requests all sent at once, and the 500 quiet ones opened after them, within 10 s in all (`HELD_WITHIN`); then the answers to every one's next request, within 10 s in all (`ALL_ANSWERED_WITHIN`) | the server to hold every connection, and answer each | the read and keep-alive timeouts of the server it starts, 60 s (`LONG_TIMEOUT`): three times the two waits end to end, so that no connection is let go by a timer |
+//! | `slow_sender_does_not_delay_others`: S's bytes 50 ms apart (`BYTE_EVERY`), its request whole after about 2 s; its first 5 bytes awaited within [`IO_TIMEOUT`](client::IO_TIMEOUT), then the other client's answer within 1 s (`OTHERS_SERVED_WITHIN`), then S's within [`IO_TIMEOUT`](client::IO_TIMEOUT) | the other client served while S sends | the 10 s read timeout (`OWN_TIMEOUT`), counted from the last bytes: 200 times S's pace, and five times its whole request, for a server that counts from the first byte; the 10 s keep-alive timeout, ten times the 1 s |
+//! | `unread_answers_do_not_delay_others`: a first request's answer within [`IO_TIMEOUT`](client::IO_TIMEOUT); P's writes until one waits 2 s (`WRITES_BLOCKED`), for 5 s at most (`SENDING_AT_MOST`), its first request awaited within [`IO_TIMEOUT`](client::IO_TIMEOUT); each other client's answer within 1 s (`OTHERS_SERVED_WITHIN`); then every answer P is owed, once it reads, within 5 s (`OWED_WITHIN`) | the server to stop reading P, serve the others meanwhile, and lose none of P's answers | the 60 s read timeout (`LONG_TIMEOUT`), after which the stage closes a client that took none of its answers: P's whole time, 14 s at most, under a quarter of it |
 //! | the exercise `server_status`: each count polled every 50 ms within [`IO_TIMEOUT`](client::IO_TIMEOUT), and within 2 s once the idle connection is closed | the status page's counts | the 10 s keep-alive timeout of the server it starts (`OWN_TIMEOUT`), which would free the worker too: five times the 2 s |
 //! | the exercise `one_close_per_waiting_client`: the log's `Worker N serves` and `Socket established` lines, within [`IO_TIMEOUT`](client::IO_TIMEOUT); then 0.5 s waited out, in which a second idle connection would be let go | the server to take the connections; that nothing more is closed, which can only be waited out | the stage's look-up every 100 ms: five of them; the 10 s timers, twenty times the 0.5 s |
+//! | the exercises `slow_route` and `handlers_on_a_pool`: the log's `Received b'GET /sleep` line within [`IO_TIMEOUT`](client::IO_TIMEOUT); the slow answer within its 0.6 s sleep and [`IO_TIMEOUT`](client::IO_TIMEOUT) more; the fresh page at least 0.3 s late (`STALLED_AT_LEAST`), or within 0.1 s (`ANSWERED_WITHIN`) | the slow request under way; how long the page waits for it | no timer: the 0.6 s sleep is the application's, and both bounds keep clear of it, by half of it and by five sixths (compile-time assertions hold them); the 10 s timers (`OWN_TIMEOUT`) of the server they start, sixteen times the sleep |
 //! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out, or the start deadline more for a check that starts a server of its own | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
 //! | [`START_DEADLINE`](server::START_DEADLINE) | a server to listen | none (gunicorn's four workers start in about a second) |
 //! | the harness's `THREADS_END_WITHIN` | a stage's threads to end once its clients left | the lingering close, 2 s at most: five times that |
@@ -194,7 +198,7 @@ pub enum System {
     Any,
     /// Unix: signals, sent to a process group.
     Unix,
-    /// Linux: its `/proc`, which counts a process's threads.
+    /// Linux: its `/proc`, which counts a process's threads and its memory.
     Linux,
 }
 
@@ -214,7 +218,7 @@ impl System {
         match self {
             System::Any => "",
             System::Unix => "Unix, which has signals",
-            System::Linux => "Linux, whose /proc counts a process's threads",
+            System::Linux => "Linux, whose /proc counts a process's threads and its memory",
         }
     }
 }
@@ -255,14 +259,32 @@ pub struct Target {
     /// Whether the stage it is checked as keeps connections open
     /// ([`Stage::persistent`]): what its log says of a connection differs.
     pub persistent: bool,
-    /// Whether the stage it is checked as serves its connections from a
-    /// pool of workers ([`Stage::pooled`]): its log says which worker
-    /// serves each.
-    pub pooled: bool,
+    /// The part of the series of the stage it is checked as
+    /// ([`Stage::part`]), 0 for none in particular: from part 10 on, its
+    /// log says which worker serves each connection ([`Target::pooled`]),
+    /// and the checks that start a server of their own give it the options
+    /// of its part ([`Target::event_loops`]).
+    pub part: u8,
     /// How to start a fresh instance of it, when stage-check started it
     /// (with `--exec`, or by our harness): for the checks that need a
     /// server of their own ([`Needs::OwnServer`]).
     pub launch: Option<Launch>,
+}
+
+impl Target {
+    /// Whether the stage it is checked as serves its connections from a
+    /// fixed set of threads (part 10 on: a pool of workers, then event
+    /// loops): its log says which worker serves each.
+    pub fn pooled(&self) -> bool {
+        self.part >= 10
+    }
+
+    /// Whether the stage it is checked as serves its connections from
+    /// event loops (part 11 on): `--workers` counts the loops, there is no
+    /// `--queue`, and `--max-connections` bounds what the server holds.
+    pub fn event_loops(&self) -> bool {
+        self.part >= 11
+    }
 }
 
 /// How a check ended.
@@ -311,15 +333,31 @@ impl Check {
 }
 
 /// The checks of `stage`, in the order they run: from the most basic rules
-/// to the most advanced, those of later parts left out. With
-/// [`Rules::Http`], only the checks of what HTTP requires.
+/// to the most advanced, those of later parts left out, and those a later
+/// part reads otherwise in that part's form (part 10's on event loops, see
+/// `as_run_by`). With [`Rules::Http`], only the checks of what HTTP
+/// requires.
 pub fn checks(stage: Stage, rules: Rules) -> Vec<&'static Check> {
     let retired = |check: &&Check| stage.retires.iter().any(|(name, _)| *name == check.name);
     all_checks(stage.kind)
         .into_iter()
         .filter(|check| check.since <= stage.part && !retired(check))
+        .map(|check| as_run_by(stage, check))
         .filter(|check| rules == Rules::All || matches!(check.rule, Rule::Http(_)))
         .collect()
+}
+
+/// `check` as `stage` runs it: part 10's checks that mean more on event
+/// loops, in their part 11 form from part 11 on
+/// (`checks::ON_EVENT_LOOPS`); any other as it is.
+fn as_run_by(stage: Stage, check: &'static Check) -> &'static Check {
+    let on_loops = checks::ON_EVENT_LOOPS
+        .iter()
+        .find(|(earlier, _)| earlier.name == check.name);
+    match on_loops {
+        Some((_, on_loops)) if on_loops.since <= stage.part => on_loops,
+        _ => check,
+    }
 }
 
 /// The checks of `stage` that mean more on a connection the server keeps,
@@ -464,18 +502,63 @@ mod tests {
         assert!(http.len() < six.len(), "some rules are the stage's own");
     }
 
+    /// Every check, as every stage runs it: part 10's in their part 11
+    /// form too.
+    fn every_form_of_every_check() -> impl Iterator<Item = &'static Check> {
+        let on_loops = checks::ON_EVENT_LOOPS.iter().map(|(_, on_loops)| *on_loops);
+        all_checks(Kind::Echo)
+            .into_iter()
+            .chain(all_checks(Kind::Http))
+            .chain(on_loops)
+    }
+
+    #[test]
+    fn a_stage_of_event_loops_runs_part_10s_checks_in_their_form() {
+        let http_stage = |part| Stage {
+            name: "a stage",
+            short: "a",
+            part,
+            kind: Kind::Http,
+            page: "/index.html",
+            retires: &[],
+            persistent: true,
+            points: &[],
+        };
+        let proves = |stage, name| {
+            checks(stage, Rules::All)
+                .into_iter()
+                .find(|check| check.name == name)
+                .map(|check| check.proves)
+        };
+        for (check, on_loops) in checks::ON_EVENT_LOOPS {
+            assert_eq!(proves(http_stage(10), check.name), Some(check.proves));
+            assert_eq!(proves(http_stage(11), check.name), Some(on_loops.proves));
+        }
+        assert!(proves(http_stage(10), "idle_connections_held_by_few_threads").is_none());
+        let target = |part| Target {
+            addr: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            log: None,
+            read_timeout: None,
+            keep_alive_timeout: None,
+            persistent: true,
+            part,
+            launch: None,
+        };
+        assert!(target(10).pooled() && !target(10).event_loops());
+        assert!(target(11).pooled() && target(11).event_loops());
+        assert!(!target(9).pooled());
+    }
+
     #[test]
     fn every_check_says_what_it_holds_the_server_to() {
-        for kind in [Kind::Echo, Kind::Http] {
-            for check in all_checks(kind) {
-                match check.rule {
-                    Rule::Http(sections) => assert!(
-                        sections.starts_with("RFC 9110 §") || sections.starts_with("RFC 9112 §"),
-                        "{}: {sections}",
-                        check.name
-                    ),
-                    Rule::Stage(why) => assert!(why.len() > 20, "{}: say why", check.name),
-                }
+        for check in every_form_of_every_check() {
+            match check.rule {
+                Rule::Http(sections) => assert!(
+                    sections.starts_with("RFC 9110 §") || sections.starts_with("RFC 9112 §"),
+                    "{}: {sections}",
+                    check.name
+                ),
+                Rule::Stage(why) => assert!(why.len() > 20, "{}: say why", check.name),
             }
         }
     }
@@ -483,11 +566,7 @@ mod tests {
     #[test]
     fn hints_send_a_learner_no_further_than_the_part_of_the_check() {
         let exercise_checks = exercises::all_exercises().flat_map(|(_, e)| e.checks);
-        for check in all_checks(Kind::Echo)
-            .into_iter()
-            .chain(all_checks(Kind::Http))
-            .chain(exercise_checks)
-        {
+        for check in every_form_of_every_check().chain(exercise_checks) {
             let parts = check.hint.match_indices("Part ").map(|(at, _)| {
                 let digits = &check.hint[at + 5..];
                 digits[..digits
@@ -553,6 +632,28 @@ mod tests {
         // The shutdown check, its waits end to end, within a check's time.
         let shutdown = client::IO_TIMEOUT + CONTINUE_WAIT + SHUTDOWN_TIMEOUT + EXIT_MARGIN;
         assert!(shutdown + client::IO_TIMEOUT <= CHECK_DEADLINE);
+        // Part 11's: the idle connections' waits, end to end, a third of
+        // the server's timers, and within a check's time.
+        use checks::part11::{
+            ALL_ANSWERED_WITHIN, BYTE_EVERY, HELD_WITHIN, LONG_TIMEOUT, OTHERS_SERVED_WITHIN,
+            OWED_WITHIN, SENDING_AT_MOST, SLOW_REQUEST, WRITES_BLOCKED,
+        };
+        let idle = HELD_WITHIN + ALL_ANSWERED_WITHIN;
+        assert!(3 * idle <= LONG_TIMEOUT);
+        assert!(idle + client::IO_TIMEOUT <= CHECK_DEADLINE);
+        // The slow sender: its pace, and its whole request, far inside the
+        // read timeout; the other client's wait, a tenth of either timer.
+        assert!(OWN_TIMEOUT >= 200 * BYTE_EVERY);
+        assert!(OWN_TIMEOUT >= 5 * BYTE_EVERY * SLOW_REQUEST.len() as u32);
+        assert!(10 * OTHERS_SERVED_WITHIN <= OWN_TIMEOUT);
+        // The client that never reads: a write may start just before P's
+        // time is up, and wait its whole WRITES_BLOCKED; then the two
+        // other clients. All of it a sixth of the read timeout, after which
+        // the stage would close P; and with P's reading, a quarter.
+        let unread = SENDING_AT_MOST + WRITES_BLOCKED + 2 * OTHERS_SERVED_WITHIN;
+        assert!(6 * unread <= LONG_TIMEOUT);
+        assert!(4 * (unread + OWED_WITHIN) <= LONG_TIMEOUT);
+        assert!(client::IO_TIMEOUT + unread + OWED_WITHIN + client::IO_TIMEOUT <= CHECK_DEADLINE);
     }
 
     #[test]
@@ -563,16 +664,16 @@ mod tests {
             read_timeout: None,
             keep_alive_timeout: None,
             persistent: true,
-            pooled: true,
+            part: 10,
             launch: None,
         };
         let own = all_checks(Kind::Http)
             .into_iter()
             .filter(|check| matches!(check.needs, Needs::OwnServer(_)))
             .collect::<Vec<_>>();
-        assert_eq!(own.len(), 4, "part 10's");
+        assert_eq!(own.len(), 7, "part 10's and part 11's");
         for check in &own {
-            assert_eq!(check.since, 10, "{}", check.name);
+            assert!([10, 11].contains(&check.since), "{}", check.name);
             assert_eq!(check.deadline(&target), CHECK_DEADLINE);
             match run_check(check, &target).0 {
                 Outcome::Skipped(why) => assert!(why.ends_with("use --exec"), "{why}"),
@@ -597,7 +698,7 @@ mod tests {
             read_timeout: Some(Duration::from_secs(30)),
             keep_alive_timeout: Some(Duration::from_secs(5)),
             persistent: true,
-            pooled: true,
+            part: 10,
             launch: None,
         };
         for check in all_checks(Kind::Http) {

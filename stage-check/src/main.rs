@@ -19,8 +19,8 @@
 //! started, on Ctrl-C too. It can then also read the server's log, which the
 //! transcript checks compare with the post's, and start fresh instances of
 //! the server, with options of their own, for the checks that need one
-//! (part 10's: they count its threads, fill its queue, send it SIGTERM);
-//! with `--addr`, those are skipped.
+//! (part 10's and 11's: they count its threads, weigh its memory, fill it,
+//! send it SIGTERM); with `--addr`, those are skipped.
 //!
 //! Each check holds the server to one of two kinds of rule: what HTTP
 //! requires (a MUST of RFC 9110 or 9112, whose section `--list` shows), or
@@ -119,7 +119,8 @@ struct Args {
     /// --read-timeout and --keep-alive-timeout passed on the same way, or in
     /// place of `{read_timeout}` and `{keep_alive_timeout}`); it is stopped
     /// when the checks are done. The checks that need a server of their own
-    /// (part 10's) start it the same way, with options of their own appended.
+    /// (part 10's and 11's) start it the same way, with options of their own
+    /// appended.
     #[arg(long, value_name = "COMMAND")]
     exec: Option<String>,
 
@@ -469,7 +470,7 @@ fn check(
                 read_timeout: args.checking.read_timeout(),
                 keep_alive_timeout: args.checking.keep_alive_timeout(),
                 persistent: stage.persistent,
-                pooled: stage.pooled(),
+                part: stage.part,
                 // A server already running cannot be started again.
                 launch: None,
             },
@@ -612,7 +613,7 @@ fn start(
     target.read_timeout = read_timeout;
     target.keep_alive_timeout = checking.keep_alive_timeout();
     target.persistent = stage.persistent;
-    target.pooled = stage.pooled();
+    target.part = stage.part;
     Ok(Subject {
         server: Some(server),
         target,

@@ -324,7 +324,7 @@ impl Server {
             read_timeout: None,
             keep_alive_timeout: None,
             persistent: false,
-            pooled: false,
+            part: 0,
             launch: self.launch.clone(),
         }
     }

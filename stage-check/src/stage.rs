@@ -205,7 +205,8 @@ mod tests {
             assert!(stage.name == name || stage.short == name);
         }
         assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
-        assert_eq!(Stage::from_name("part11"), None);
+        assert_eq!(Stage::from_name("part11").map(|s| s.part), Some(11));
+        assert_eq!(Stage::from_name("part12"), None);
         let part9 = Stage::from_name("part9").unwrap();
         assert_eq!(part9.name, "part9-keep-alive");
         assert!(part9.persistent && STAGES.iter().filter(|s| s.persistent).all(|s| s.part >= 9));

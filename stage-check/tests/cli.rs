@@ -73,6 +73,10 @@ fn main() {
             a_pool_stage_lists_the_checks_that_start_a_server_of_their_own,
         ),
         (
+            "an_event_loop_stage_lists_its_checks_and_what_part_10s_mean_there",
+            an_event_loop_stage_lists_its_checks_and_what_part_10s_mean_there,
+        ),
+        (
             "processes::a_server_that_never_listens_is_stopped_with_all_it_started",
             processes::a_server_that_never_listens_is_stopped_with_all_it_started,
         ),
@@ -197,6 +201,21 @@ fn main() {
             &["part9-keep-alive"],
             pool::a_thread_per_connection_fails_the_pool_checks,
         ),
+        (
+            "event_loops::a_server_already_running_skips_the_checks_that_start_their_own",
+            &["part11-event-loop"],
+            event_loops::a_server_already_running_skips_the_checks_that_start_their_own,
+        ),
+        (
+            "event_loops::our_event_loops_pass_their_checks",
+            &["part11-event-loop"],
+            event_loops::our_event_loops_pass_their_checks,
+        ),
+        (
+            "event_loops::a_pool_fails_the_event_loop_checks_saying_why",
+            &["part10-thread-pool"],
+            event_loops::a_pool_fails_the_event_loop_checks_saying_why,
+        ),
     ];
     let mut trials: Vec<Trial> = Vec::new();
     for &(name, test) in basic {
@@ -224,6 +243,13 @@ fn main() {
         let binary = format!("examples/{example}");
         trials.push(needing(name, not_built(&[&binary]), move || {
             pool_example_fails_its_check(example, failing)
+        }));
+    }
+    for &(example, failing) in EVENT_LOOP_EXAMPLES {
+        let name = format!("event_loop_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            event_loop_example_fails_its_check(example, failing)
         }));
     }
     for &example in CORRECT_EXAMPLES {
@@ -885,6 +911,26 @@ const POOL_EXAMPLES: &[(&str, &[&str])] = &[
 /// part 10, fails `failing` and no other check.
 fn pool_example_fails_its_check(name: &str, failing: &[&str]) {
     kept_connections_example_fails_its_checks(name, "part10", &[], failing);
+}
+
+/// The examples on event loops, checked as part 11 (with the tests'
+/// timeouts), as [`POOL_EXAMPLES`] are: each one's name and the checks it
+/// must fail. Their skeleton logs part 11's lines, so every check runs,
+/// the transcript too; each part 11 check starts a server of its own.
+const EVENT_LOOP_EXAMPLES: &[(&str, &[&str])] = &[
+    // Waits on the loop for a client that never reads: the other waits too.
+    (
+        "broken-loop-blocks-on-write",
+        &["unread_answers_do_not_delay_others"],
+    ),
+    // Correct: it fails nothing.
+    ("correct-event-loop", &[]),
+];
+
+/// The example `name` of [`EVENT_LOOP_EXAMPLES`], run through every check
+/// of part 11, fails `failing` and no other check.
+fn event_loop_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part11", &[], failing);
 }
 
 /// The example `name`, run through the checks of `stage` (part 9 on), with
@@ -1577,6 +1623,50 @@ fn a_pool_stage_lists_the_checks_that_start_a_server_of_their_own() {
     }
 }
 
+/// Part 11's event loops: `--list` shows their checks, which start a
+/// server of their own, and the part 10 checks that read otherwise on
+/// loops in their part 11 form; part 10's list has neither.
+fn an_event_loop_stage_lists_its_checks_and_what_part_10s_mean_there() {
+    let part11 = run(&["part11", "--list"]);
+    assert_eq!(part11.code, Some(0));
+    let line = |list: &Run, check: &str| {
+        list.lines()
+            .into_iter()
+            .find(|line| line.starts_with(&format!("{check} ")))
+            .map(str::to_string)
+    };
+    for (check, needs) in [
+        (
+            "idle_connections_held_by_few_threads",
+            "(needs --exec, on Linux)",
+        ),
+        ("slow_sender_does_not_delay_others", "(needs --exec)"),
+        (
+            "unread_answers_do_not_delay_others",
+            "(needs --exec, on Linux)",
+        ),
+    ] {
+        let listed = line(&part11, check).unwrap_or_else(|| panic!("{check} is not listed"));
+        assert!(listed.contains("  stage  with --workers "), "{listed}");
+        assert!(listed.ends_with(needs), "{listed}");
+    }
+    // Part 10's checks, as event loops read them.
+    let threads = line(&part11, "threads_bounded_by_pool").unwrap_or_default();
+    assert!(threads.contains("the server holds them all"), "{threads}");
+    assert!(threads.contains("event loops"), "{threads}");
+    let full = line(&part11, "full_queue_answered_503").unwrap_or_default();
+    assert!(full.contains("--max-connections 4"), "{full}");
+    assert!(full.contains("(it is full)"), "{full}");
+    assert!(!full.contains("--queue"), "{full}");
+    // Part 10's list: its own texts, and none of part 11's checks.
+    let part10 = run(&["part10", "--list"]);
+    let threads = line(&part10, "threads_bounded_by_pool").unwrap_or_default();
+    assert!(threads.contains("--workers 4 --queue 8"), "{threads}");
+    for check in event_loops::CHECKS {
+        assert!(!part10.stdout.contains(check), "{check} in part 10's list");
+    }
+}
+
 /// Part 10's checks, each against a server of its own that stage-check
 /// starts with options of its choosing.
 mod pool {
@@ -1710,6 +1800,122 @@ for arg do
 done
 exec "$program" "$@"
 "#;
+}
+
+/// Part 11's checks, and part 10's run on event loops, each against a
+/// server of its own, as part 10's are.
+mod event_loops {
+    use super::{built, command_line, run};
+
+    /// The checks part 11 brings.
+    pub const CHECKS: [&str; 3] = [
+        "idle_connections_held_by_few_threads",
+        "slow_sender_does_not_delay_others",
+        "unread_answers_do_not_delay_others",
+    ];
+
+    /// `args`, then `--only` for each of [`CHECKS`], and for part 10's
+    /// with `with_part_10s`.
+    fn only_these(args: &[&str], with_part_10s: bool) -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let part10 = if with_part_10s {
+            &super::pool::CHECKS[..]
+        } else {
+            &[]
+        };
+        for check in CHECKS.iter().chain(part10) {
+            all.extend(["--only".to_string(), check.to_string()]);
+        }
+        all
+    }
+
+    fn run_only(args: &[&str], with_part_10s: bool) -> super::Run {
+        let args = only_these(args, with_part_10s);
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// Against a server already running, each is skipped, saying why.
+    pub fn a_server_already_running_skips_the_checks_that_start_their_own() {
+        let mut command = std::process::Command::new(built("part11-event-loop"));
+        command.args(["--port", "0", "--quiet"]);
+        let server = stage_check::Server::start(command).expect("the stage starts");
+        let addr = server.addr().to_string();
+        let run = run_only(&["part11", "--addr", &addr], false);
+        assert_eq!(run.code, Some(0), "a skip is no failure");
+        for check in CHECKS {
+            let skipped = format!(
+                "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
+                 to send it a signal): use --exec"
+            );
+            assert!(run.stdout.contains(&skipped), "{check}");
+        }
+        assert_eq!(run.lines().last(), Some(&"0 passed, 0 failed, 3 skipped"));
+    }
+
+    /// Our event loops pass them, and part 10's, each against a server of
+    /// its own started by the same command line.
+    pub fn our_event_loops_pass_their_checks() {
+        let stage = command_line("part11-event-loop");
+        let run = run_only(&["part11", "--exec", &stage], true);
+        assert_eq!(run.code, Some(0));
+        assert_eq!(run.lines().last(), Some(&"7 passed, 0 failed"));
+    }
+
+    /// Part 10's pool, checked as part 11: it holds only as many
+    /// connections as it has workers, waits on the slow client, and knows
+    /// no --max-connections. Each failure says why, and the run ends (no
+    /// check hangs). The client that reads nothing it may or may not pass:
+    /// once another client waits, its next answer to that client says
+    /// `Connection: close`, which HTTP allows, and frees its worker.
+    pub fn a_pool_fails_the_event_loop_checks_saying_why() {
+        let pool = command_line("part10-thread-pool");
+        let run = run_only(&["part11", "--exec", &pool, "--format", "json"], true);
+        assert_eq!(run.code, Some(1));
+        let outcome = |check: &str| run.check(check)["outcome"].clone();
+        let expected = |check: &str| {
+            run.check(check)["expected"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        for check in &CHECKS[..2] {
+            assert_eq!(outcome(check), "failed", "{check}");
+        }
+        let idle = expected("idle_connections_held_by_few_threads");
+        // Which were closed, and how many: the first served, let go for
+        // the next client.
+        assert!(
+            idle.contains("were closed by the server (client 1 (kept), "),
+            "{idle}"
+        );
+        assert!(idle.contains("a pool closes idle connections"), "{idle}");
+        let slow = expected("slow_sender_does_not_delay_others");
+        assert!(
+            slow.contains("a loop that waits on S's next bytes keeps every other client waiting"),
+            "{slow}"
+        );
+        assert_eq!(outcome("full_queue_answered_503"), "failed");
+        let full = expected("full_queue_answered_503");
+        assert!(
+            full.starts_with(
+                "the server to start with part 11's options, `--workers 2 --max-connections 4`"
+            ),
+            "{full}"
+        );
+        assert!(
+            full.contains("unexpected argument '--max-connections' found"),
+            "{full}"
+        );
+        // The pool's large default queue holds 200 quiet clients, on its
+        // 4 workers; with no bound to fill, the others pass.
+        for check in [
+            "threads_bounded_by_pool",
+            "next_client_served_past_idle_ones",
+            "graceful_shutdown",
+        ] {
+            assert_eq!(outcome(check), "passed", "{check}");
+        }
+    }
 }
 
 fn an_exercise_runs_the_stage_checks_it_keeps_then_its_own() {

@@ -71,7 +71,7 @@ pub fn checked(check: &Check, server: &Server, stage: Stage) -> Outcome {
         target.keep_alive_timeout = Some(KEEP_ALIVE_TIMEOUT);
         target.persistent = true;
     }
-    target.pooled = stage.pooled();
+    target.part = stage.part;
     run_check(check, &target).0
 }
 

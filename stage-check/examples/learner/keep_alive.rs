@@ -201,7 +201,7 @@ fn session(steps: &Steps, limits: &Limits, stream: &mut TcpStream) -> io::Result
                 said = Connection::Close;
             }
             write_answer(stream, &answer, said)?;
-            println!("Response sent.");
+            log!("Response sent.");
             if (steps.after_answer)(said) == Connection::Close {
                 return Ok(());
             }
@@ -252,6 +252,10 @@ pub fn front(steps: &Steps, received: &mut Vec<u8>) -> Front {
         }
         return Front::Partial(None);
     };
+    // A whole head can come in one read, too large all the same.
+    if head_length > MAX_HEAD {
+        return Front::Refused((431, "Head too large."));
+    }
     let head = match super::parse_head(&super::RIGHT, &received[..head_length]) {
         Ok(head) => head,
         Err(refusal) => return Front::Refused(refusal),
@@ -263,7 +267,7 @@ pub fn front(steps: &Steps, received: &mut Vec<u8>) -> Front {
     if received.len() < length {
         return Front::Partial(Some(head));
     }
-    println!("Received request completely.");
+    log!("Received request completely.");
     let body = received[head_length..length].to_vec();
     Front::Whole(Request { head, body }, length)
 }
@@ -302,6 +306,13 @@ impl Answer {
 
 /// Writes `answer`, saying what `said` says of the connection.
 pub fn write_answer(stream: &mut TcpStream, answer: &Answer, said: Connection) -> io::Result<()> {
+    // One write per answer, so that a pipelined answer is never split
+    // among the writes of another.
+    stream.write_all(&answer_bytes(answer, said))
+}
+
+/// The bytes of `answer`, saying what `said` says of the connection.
+pub fn answer_bytes(answer: &Answer, said: Connection) -> Vec<u8> {
     let mut head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
         answer.status,
@@ -322,9 +333,7 @@ pub fn write_answer(stream: &mut TcpStream, answer: &Answer, said: Connection) -
     if !answer.head_only {
         bytes.extend_from_slice(&answer.body);
     }
-    // One write per answer, so that a pipelined answer is never split
-    // among the writes of another.
-    stream.write_all(&bytes)
+    bytes
 }
 
 /// Part 8's application: its routes, and what each answers. `HEAD` is

@@ -14,16 +14,31 @@
 //!
 //! Its submodule [`keep_alive`] serves many requests on one connection, as
 //! part 9 does, for the examples of that stage; [`pool`] serves them with a
-//! fixed pool of threads, as part 10 does.
+//! fixed pool of threads, as part 10 does; [`event_loop`] with a few event
+//! loops, each serving many connections without waiting on any, as part 11
+//! does.
 
 // Each example uses a part of this module; the rest is unused there.
 #![allow(dead_code)]
 
+/// Prints a log line, as `println!` does, unless the server was started
+/// with `--quiet` (part 11's option). Defined before the submodules, so
+/// that they can use it too: a macro is known below where it is written.
+macro_rules! log {
+    ($($arg:tt)*) => {
+        if !$crate::learner::is_quiet() {
+            println!($($arg)*);
+        }
+    };
+}
+
+pub mod event_loop;
 pub mod keep_alive;
 pub mod pool;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -41,6 +56,20 @@ const MAX_BODY: usize = 1024 * 1024;
 
 /// No connection is served longer than this, whatever a step does wrong.
 pub const SESSION_LIMIT: Duration = Duration::from_secs(60);
+
+/// Set by `--quiet`: no log lines but `Listening on`. (A global, like a
+/// Python module's variable; an atomic, so that every thread may read it.)
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Turns the log lines off, or on.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether the log lines are off.
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 /// The command line: `--port` and `--read-timeout`, as the stages take them.
 #[derive(Parser)]
@@ -153,11 +182,11 @@ pub fn connection(
     let Ok(address) = stream.peer_addr() else {
         return;
     };
-    println!("Socket established with {address}.");
+    log!("Socket established with {address}.");
     if stream.set_read_timeout(Some(read_timeout)).is_ok() && serve(&mut stream).is_ok() {
         linger(&stream);
     }
-    println!("Socket with {address} closed.");
+    log!("Socket with {address} closed.");
 }
 
 /// The echo of part 4: every message straight back, until the client closes.
@@ -169,7 +198,7 @@ pub fn echo(stream: &mut TcpStream) -> io::Result<()> {
         if n == 0 {
             break;
         }
-        println!("Received b'{}'", buffer[..n].escape_ascii());
+        log!("Received b'{}'", buffer[..n].escape_ascii());
         stream.write_all(&buffer[..n])?;
     }
     Ok(())
@@ -217,9 +246,9 @@ fn session(steps: &Steps, stream: &mut TcpStream) -> io::Result<()> {
             continue;
         };
         if (steps.complete)(length, request.content_length, received.len()) {
-            println!("Received request completely.");
+            log!("Received request completely.");
             (steps.write_response)(stream, &page(request.method == "HEAD"))?;
-            println!("Response sent.");
+            log!("Response sent.");
             return Ok(());
         }
     }
@@ -231,7 +260,7 @@ pub fn receive(stream: &mut TcpStream, received: &mut Vec<u8>) -> io::Result<boo
     let mut buffer = [0u8; READ_SIZE];
     let n = stream.read(&mut buffer)?;
     if n > 0 {
-        println!("Received b'{}'", buffer[..n].escape_ascii());
+        log!("Received b'{}'", buffer[..n].escape_ascii());
     }
     received.extend_from_slice(&buffer[..n]);
     Ok(n > 0)
@@ -323,7 +352,7 @@ fn parse_head(steps: &Steps, head: &[u8]) -> Result<Head, Refusal> {
     if !is_token(method) || url.is_empty() || !version_ok {
         return Err((400, "Bad request line."));
     }
-    println!("Received url: b'{url}'");
+    log!("Received url: b'{url}'");
     let mut parsed = Head {
         method: method.to_string(),
         url: url.to_string(),
@@ -344,7 +373,7 @@ fn parse_head(steps: &Steps, head: &[u8]) -> Result<Head, Refusal> {
             return Err((400, "Bad header name."));
         }
         let value = value.trim();
-        println!("Received header: (b'{name}', b'{value}')");
+        log!("Received header: (b'{name}', b'{value}')");
         match name.to_ascii_lowercase().as_str() {
             "content-length" => lengths.push(value.to_string()),
             "transfer-encoding" => encoding = Some(value),

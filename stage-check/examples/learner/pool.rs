@@ -210,7 +210,7 @@ fn accept(listener: &TcpListener, shared: &Shared, steps: &Steps, bound: usize) 
         let Ok(address) = stream.peer_addr() else {
             continue;
         };
-        println!("Socket established with {address}.");
+        log!("Socket established with {address}.");
         let mut state = shared.lock();
         if (steps.queue_full)(state.waiting(), bound) {
             drop(state); // No need to hold the lock while we answer.
@@ -227,7 +227,7 @@ fn accept(listener: &TcpListener, shared: &Shared, steps: &Steps, bound: usize) 
 /// Answers `503` at once and closes, on the main thread: the client may
 /// try again in a second (`Retry-After`, RFC 9110, section 10.2.3).
 fn refuse(mut stream: TcpStream, address: SocketAddr) {
-    println!("Refused {address}: every worker is busy and the queue is full.");
+    log!("Refused {address}: every worker is busy and the queue is full.");
     let body = "Every worker is busy; try again in a second.\n";
     let answer = format!(
         "HTTP/1.1 503 {}\r\nContent-Type: text/plain; charset=utf-8\r\n\
@@ -245,7 +245,7 @@ fn refuse(mut stream: TcpStream, address: SocketAddr) {
         let _ = stream.shutdown(Shutdown::Write);
         drain(&mut stream);
     }
-    println!("Socket with {address} closed: the queue was full.");
+    log!("Socket with {address} closed: the queue was full.");
 }
 
 /// Reads, and drops, what has come in on a non-blocking `stream`.
@@ -263,7 +263,7 @@ fn drain(stream: &mut TcpStream) {
 fn work(number: usize, shared: &Shared, steps: &Steps, limits: &Limits) {
     loop {
         let (mut stream, address) = take(shared);
-        println!("Worker {number} serves {address}.");
+        log!("Worker {number} serves {address}.");
         let reason = match session(shared, steps, limits, &mut stream) {
             Ending::Answered(reason) => {
                 super::linger(&stream);
@@ -272,7 +272,7 @@ fn work(number: usize, shared: &Shared, steps: &Steps, limits: &Limits) {
             Ending::Silent(reason) => reason,
         };
         drop(stream);
-        println!("Socket with {address} closed: {reason}.");
+        log!("Socket with {address} closed: {reason}.");
         shared.lock().open -= 1;
         shared.closed.notify_all();
     }
@@ -299,9 +299,9 @@ fn take(shared: &Shared) -> (TcpStream, SocketAddr) {
 /// The main thread, after the signal: waits for the connections left, up
 /// to `timeout` seconds, and says how it went.
 fn shut_down(shared: &Shared, timeout: u64) {
-    println!("Shutting down: no longer accepting connections.");
+    log!("Shutting down: no longer accepting connections.");
     let state = shared.lock();
-    println!(
+    log!(
         "Waiting up to {timeout} s for {} to finish.",
         connections(state.open)
     );
@@ -310,9 +310,9 @@ fn shut_down(shared: &Shared, timeout: u64) {
         .wait_timeout_while(state, Duration::from_secs(timeout), |state| state.open > 0)
         .unwrap_or_else(PoisonError::into_inner);
     if state.open == 0 {
-        println!("Shut down: every connection finished.");
+        log!("Shut down: every connection finished.");
     } else {
-        println!(
+        log!(
             "Shut down: cut off {} after the {timeout} s shutdown timeout.",
             connections(state.open)
         );
@@ -320,7 +320,7 @@ fn shut_down(shared: &Shared, timeout: u64) {
 }
 
 /// `1 connection`, `2 connections`.
-fn connections(count: usize) -> String {
+pub fn connections(count: usize) -> String {
     match count {
         1 => "1 connection".to_string(),
         _ => format!("{count} connections"),
@@ -379,7 +379,7 @@ fn session(shared: &Shared, steps: &Steps, limits: &Limits, stream: &mut TcpStre
             if keep_alive::write_answer(stream, &answer, said).is_err() {
                 return Ending::Silent("a write failed");
             }
-            println!("Response sent (request {answered} of this connection).");
+            log!("Response sent (request {answered} of this connection).");
             if let Some(reason) = close {
                 return Ending::Answered(reason);
             }
@@ -464,7 +464,7 @@ fn read_more(
             Ok(true) => return Ok(()),
             Ok(false) if idle => return Err(Ending::Silent("the client closed it")),
             Ok(false) => {
-                println!("Client left before the request was complete.");
+                log!("Client left before the request was complete.");
                 return Err(Ending::Silent("the client left in the middle of a request"));
             }
             Err(error) if super::is_timeout(&error) => {}

@@ -10,6 +10,11 @@
 //! Those servers wait [`OWN_TIMEOUT`] for a quiet or an idle client, far
 //! longer than any wait of these checks, so that a worker a check holds is
 //! freed by what the check does, never by a timer of the server.
+//!
+//! Part 11's event loops run these checks too, with part 11's options: no
+//! `--queue`, and `--max-connections` where a check fills the server
+//! ([`Pool::options`]). Two of them mean more there, and read so
+//! ([`THREADS_BOUNDED_ON_LOOPS`], [`FULL_SERVER_ANSWERED_503`]).
 
 use std::io;
 use std::net::TcpStream;
@@ -29,31 +34,55 @@ use crate::{Check, Needs, Rule, System, Target};
 /// (see the crate's table of deadlines).
 pub(crate) const OWN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The size of the pool a check starts its server with.
+/// The size of the pool a check starts its server with, said in the
+/// options of the stage it is checked as: part 10's pool of workers and its
+/// queue, or, from part 11 on, event loops, which have no queue.
 #[derive(Clone, Copy)]
 struct Pool {
-    /// `--workers`: how many threads serve connections.
+    /// `--workers`: how many threads serve connections (part 11: loops).
     workers: usize,
     /// `--queue`: how many accepted connections may wait for a worker.
     queue: usize,
+    /// Whether the check fills what the server holds: from part 11 on,
+    /// with no queue, `--max-connections` then bounds it to the same
+    /// count, workers and queue together. (Part 11 holds any number of
+    /// connections on its loops, so the other checks leave it unbounded.)
+    fills: Fills,
+}
+
+/// Whether a check fills what its server holds ([`Pool::fills`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fills {
+    /// It does: a part 11 server is bounded by `--max-connections`.
+    Bound,
+    /// It does not: a part 11 server takes only `--workers`.
+    Nothing,
 }
 
 impl Pool {
-    /// Its options on the server's command line.
-    fn options(self) -> [String; 4] {
-        [
-            "--workers".into(),
-            self.workers.to_string(),
-            "--queue".into(),
-            self.queue.to_string(),
-        ]
+    /// How many connections the server holds at once: its workers' and
+    /// its queue's, or its `--max-connections`.
+    fn holds(self) -> usize {
+        self.workers + self.queue
+    }
+
+    /// Its options on the command line of a server checked as `target`'s
+    /// stage.
+    fn options(self, target: &Target) -> Vec<String> {
+        let mut options = vec!["--workers".to_string(), self.workers.to_string()];
+        if !target.event_loops() {
+            options.extend(["--queue".to_string(), self.queue.to_string()]);
+        } else if self.fills == Fills::Bound {
+            options.extend(["--max-connections".to_string(), self.holds().to_string()]);
+        }
+        options
     }
 }
 
 /// Starts a fresh instance of the server under test with `pool` and `more`
 /// options (see [`own_server_with`]).
 fn own_server(target: &Target, pool: Pool, more: &[&str]) -> Result<Server, Failure> {
-    let pool = pool.options();
+    let pool = pool.options(target);
     let options: Vec<&str> = pool
         .iter()
         .map(String::as_str)
@@ -68,26 +97,38 @@ fn own_server(target: &Target, pool: Pool, more: &[&str]) -> Result<Server, Fail
 /// not take the options fails the check here, with what it said. (Part 10's
 /// exercises start theirs the same way.)
 pub(crate) fn own_server_with(target: &Target, options: &[&str]) -> Result<Server, Failure> {
+    own_server_timed(target, options, OWN_TIMEOUT)
+}
+
+/// The same, with `timeout` for both timers: for the checks whose waits
+/// need the server's timers further off still (part 11's, with 1,000
+/// connections).
+pub(crate) fn own_server_timed(
+    target: &Target,
+    options: &[&str],
+    timeout: Duration,
+) -> Result<Server, Failure> {
     let Some(launch) = &target.launch else {
         return Err(Failure::new("a way to start the server: --exec"));
     };
     let timeouts = Timeouts {
-        read: Some(OWN_TIMEOUT),
-        keep_alive: Some(OWN_TIMEOUT),
+        read: Some(timeout),
+        keep_alive: Some(timeout),
     };
     launch.start(options, timeouts).map_err(|error| {
         Failure::new(format!(
-            "the server to start with part 10's options, `{}` (and --read-timeout {seconds} \
+            "the server to start with part {part}'s options, `{}` (and --read-timeout {seconds} \
              --keep-alive-timeout {seconds}); {error}",
             options.join(" "),
-            seconds = OWN_TIMEOUT.as_secs()
+            part = target.part.max(10),
+            seconds = timeout.as_secs()
         ))
     })
 }
 
 /// `result`, with what `server` said on its standard error when it failed
 /// and the server said something: a traceback or a panic explains a lot.
-fn with_its_words(server: &Server, result: Result<(), Failure>) -> Result<(), Failure> {
+pub(crate) fn with_its_words(server: &Server, result: Result<(), Failure>) -> Result<(), Failure> {
     result.map_err(|mut failure| {
         let said = server.stderr().tail(SHOWN_LINES);
         if !said.is_empty() {
@@ -102,7 +143,7 @@ fn with_its_words(server: &Server, result: Result<(), Failure>) -> Result<(), Fa
 }
 
 /// Opens `count` connections to `server` that send nothing, and keeps them.
-fn quiet_clients(server: &Server, count: usize) -> Result<Vec<Conn>, Failure> {
+pub(crate) fn quiet_clients(server: &Server, count: usize) -> Result<Vec<Conn>, Failure> {
     (0..count).map(|_| Conn::open(server.addr())).collect()
 }
 
@@ -110,6 +151,7 @@ fn quiet_clients(server: &Server, count: usize) -> Result<Vec<Conn>, Failure> {
 const THREADS_POOL: Pool = Pool {
     workers: 4,
     queue: 8,
+    fills: Fills::Nothing,
 };
 
 /// How many clients that send nothing it connects: many more than the pool
@@ -118,7 +160,7 @@ const QUIET_CLIENTS: usize = 200;
 
 /// The threads a server may run beyond its workers: its main thread, one
 /// for signals, and a few for what starts it (a shell, say).
-const MORE_THREADS: usize = 6;
+pub(crate) const MORE_THREADS: usize = 6;
 
 /// How long the thread count is watched while the clients are connected.
 pub(crate) const THREADS_WATCHED: Duration = Duration::from_secs(1);
@@ -138,19 +180,31 @@ pub(crate) const THREADS_BOUNDED_BY_POOL: Check = Check {
     run: threads_bounded_by_pool,
 };
 
+/// The same check on event loops (part 11 on), where it means more: the
+/// clients are all held, not refused beyond a queue.
+pub(crate) const THREADS_BOUNDED_ON_LOOPS: Check = Check {
+    proves: "200 clients that send nothing, against --workers 4: the server holds them all, open and unanswered, on its 4 event loops, and runs at most 10 threads (its 4 loops and 6 more) meanwhile",
+    rule: Rule::Stage(
+        "HTTP says nothing of threads; a thread per connection runs out of memory under a flood of clients, and a pool refuses those beyond its queue, where a loop that waits on many connections at once holds them all on a few threads: this stage's lesson",
+    ),
+    since: 11,
+    hint: "Start --workers event loops once, at start, each a thread with its own Poll that serves every connection it accepts; never a thread per connection, nor a connection per loop at a time (book: Part 11).",
+    ..THREADS_BOUNDED_BY_POOL
+};
+
 fn threads_bounded_by_pool(target: &Target) -> Result<(), Failure> {
     let server = own_server(target, THREADS_POOL, &[])?;
-    with_its_words(&server, threads_bounded(&server))
+    with_its_words(&server, threads_bounded(&server, target))
 }
 
-fn threads_bounded(server: &Server) -> Result<(), Failure> {
+fn threads_bounded(server: &Server, target: &Target) -> Result<(), Failure> {
     let count = |server: &Server| {
         server
             .thread_count()
             .map_err(|error| Failure::new(format!("to count the server's threads, but: {error}")))
     };
     let before = count(server)?;
-    let held = quiet_clients(server, QUIET_CLIENTS)?;
+    let mut held = quiet_clients(server, QUIET_CLIENTS)?;
     let most = THREADS_POOL.workers + MORE_THREADS;
     // Watched for a while, failed as soon as the count goes over: a server
     // with a thread per connection starts them as it accepts.
@@ -158,24 +212,61 @@ fn threads_bounded(server: &Server) -> Result<(), Failure> {
         Ok(now) if now <= most => None,
         counted => Some(counted),
     });
-    drop(held);
+    let options = THREADS_POOL.options(target).join(" ");
     match over {
-        None => Ok(()),
-        Some(Err(failure)) => Err(failure),
-        Some(Ok(now)) => Err(Failure::new(format!(
-            "at most {most} threads (the {} workers, and {MORE_THREADS} more) while {QUIET_CLIENTS} \
-             clients that send nothing are connected to the server started with `{}`; it ran \
-             {now} ({before} before they came): a thread per connection?",
-            THREADS_POOL.workers,
-            THREADS_POOL.options().join(" ")
-        ))),
+        None => {}
+        Some(Err(failure)) => return Err(failure),
+        Some(Ok(now)) => {
+            return Err(Failure::new(format!(
+                "at most {most} threads (the {} {}, and {MORE_THREADS} more) while \
+                 {QUIET_CLIENTS} clients that send nothing are connected to the server started \
+                 with `{options}`; it ran {now} ({before} before they came): a thread per \
+                 connection?",
+                THREADS_POOL.workers,
+                if target.event_loops() {
+                    "loops"
+                } else {
+                    "workers"
+                },
+            )));
+        }
     }
+    // Event loops hold every one of them, on those few threads; a pool
+    // refuses those beyond its queue, as it should.
+    if target.event_loops() {
+        let let_go = let_go(&mut held);
+        if let Some(&first) = let_go.first() {
+            return Err(held[first].fail(format!(
+                "all {QUIET_CLIENTS} clients that send nothing held, still open and unanswered, \
+                 by the server started with `{options}`: its {} loops serve many connections \
+                 each; it answered or closed {} of them (the first: client {}): does it hold \
+                 fewer connections than that (--max-connections is 10,000 by default)?",
+                THREADS_POOL.workers,
+                let_go.len(),
+                first + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Which of `clients`, which sent nothing, the server answered or closed:
+/// their places in the list.
+fn let_go(clients: &mut [Conn]) -> Vec<usize> {
+    (0..clients.len())
+        .filter(|&at| {
+            let client = &mut clients[at];
+            client.glance();
+            client.closed() || !client.received().is_empty()
+        })
+        .collect()
 }
 
 /// The pool `full_queue_answered_503` fills.
 const FULL_POOL: Pool = Pool {
     workers: 2,
     queue: 2,
+    fills: Fills::Bound,
 };
 
 /// How many more clients it connects than the pool and the queue hold.
@@ -208,22 +299,53 @@ pub(crate) const FULL_QUEUE_ANSWERED_503: Check = Check {
     run: full_queue_answered_503,
 };
 
+/// The same check on event loops (part 11 on): what bounds the clients is
+/// `--max-connections`, and the server is full, not its queue.
+pub(crate) const FULL_SERVER_ANSWERED_503: Check = Check {
+    proves: "with --workers 2 --max-connections 4 and 7 clients that send nothing, those beyond the 4 the server holds (it is full) get 503 Service Unavailable, with Retry-After and Connection: close, at once, then the close; once those clients leave, GET /index.html gets 200 within 2 s",
+    rule: Rule::Stage(
+        "HTTP lets a server that cannot serve now say so with 503 and Retry-After (RFC 9110 §15.6.4, §10.2.3), and asks no bound of it; the stage bounds the connections it holds, counted across its loops, so that a flood of clients costs no more than that bound, and says so at once rather than leaving a client hanging",
+    ),
+    since: 11,
+    hint: "Count the connections across the loops: when --max-connections are held, the server is full, and the loop that accepts the next one answers 503 Service Unavailable with Retry-After: 1 and Connection: close, and closes it; a connection counts out when it closes (book: Part 11).",
+    ..FULL_QUEUE_ANSWERED_503
+};
+
 fn full_queue_answered_503(target: &Target) -> Result<(), Failure> {
     let server = own_server(target, FULL_POOL, &[])?;
-    with_its_words(&server, full_queue(&server))
+    with_its_words(&server, full_queue(&server, target))
 }
 
-fn full_queue(server: &Server) -> Result<(), Failure> {
-    let holding = FULL_POOL.workers + FULL_POOL.queue + BEYOND;
+fn full_queue(server: &Server, target: &Target) -> Result<(), Failure> {
+    let holding = FULL_POOL.holds() + BEYOND;
+    // What holds the clients, in the words of the stage: a pool's workers
+    // and queue, or event loops' bound on connections.
+    let (held_by, unbounded, still_held) = if target.event_loops() {
+        (
+            format!(
+                "that `{}` holds (the server is full then)",
+                FULL_POOL.options(target).join(" ")
+            ),
+            "the server has no bound on its connections?",
+            "does the server count a connection out when its client leaves?",
+        )
+    } else {
+        (
+            format!(
+                "that --workers {} and --queue {} hold",
+                FULL_POOL.workers, FULL_POOL.queue
+            ),
+            "the queue has no bound?",
+            "do the workers see that their clients left?",
+        )
+    };
     // Clients that send nothing: a refused one then closes cleanly, with
     // no bytes of ours left unread to turn its close into a reset.
     let mut clients = quiet_clients(server, holding)?;
     let what = format!(
-        "`503 Service Unavailable` at once to the clients beyond what --workers {} and --queue {} \
-         hold ({}), of {holding} that send nothing",
-        FULL_POOL.workers,
-        FULL_POOL.queue,
-        FULL_POOL.workers + FULL_POOL.queue
+        "`503 Service Unavailable` at once to the clients beyond the {} {held_by}, of {holding} \
+         that send nothing",
+        FULL_POOL.holds()
     );
     // The first client answered, looked for among all of them in turn.
     let answered = poll_until(IO_TIMEOUT, Duration::ZERO, || {
@@ -234,7 +356,7 @@ fn full_queue(server: &Server) -> Result<(), Failure> {
     });
     let Some(at) = answered else {
         return Err(clients[holding - 1].fail(format!(
-            "{what}; none got an answer within {} s: the queue has no bound?",
+            "{what}; none got an answer within {} s: {unbounded}",
             IO_TIMEOUT.as_secs()
         )));
     };
@@ -278,8 +400,8 @@ fn full_queue(server: &Server) -> Result<(), Failure> {
         }
     });
     let after = format!(
-        "GET /index.html answered 200 within {} s once the {holding} clients that held the \
-         workers and the queue closed their connections",
+        "GET /index.html answered 200 within {} s once the {holding} clients that filled the \
+         server closed their connections",
         FREED_WITHIN.as_secs()
     );
     match served {
@@ -296,8 +418,8 @@ fn full_queue(server: &Server) -> Result<(), Failure> {
         }
         None => {
             let expected = format!(
-                "{after}; it still answered 503: do the workers see that their clients left? (The \
-                 {} s read timeout would free them, too late.)",
+                "{after}; it still answered 503: {still_held} (The {} s read timeout would free \
+                 them, too late.)",
                 OWN_TIMEOUT.as_secs()
             );
             Err(refused.map_or_else(|| Failure::new(&expected), |conn| conn.fail(&expected)))
@@ -309,6 +431,7 @@ fn full_queue(server: &Server) -> Result<(), Failure> {
 const IDLE_POOL: Pool = Pool {
     workers: 2,
     queue: 8,
+    fills: Fills::Nothing,
 };
 
 /// How soon the next client must be answered while idle kept connections
@@ -373,6 +496,7 @@ fn next_client_served(server: &Server) -> Result<(), Failure> {
 const SHUTDOWN_POOL: Pool = Pool {
     workers: 4,
     queue: 8,
+    fills: Fills::Nothing,
 };
 
 /// The server's `--shutdown-timeout`: how long it lets requests in

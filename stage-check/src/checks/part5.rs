@@ -101,7 +101,7 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(me) = conn.local_addr() else {
         return Err(Failure::new("to know our own address"));
     };
-    let expected = expected_transcript(me, target.persistent, target.pooled);
+    let expected = expected_transcript(me, target.persistent, target.pooled());
     let found = log.connection(me, IO_TIMEOUT);
     let fail = |lines: &[String]| Failure {
         expected: format!(

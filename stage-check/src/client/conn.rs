@@ -293,6 +293,17 @@ impl Conn {
         }
     }
 
+    /// Reads what has come already, without waiting: to see whether the
+    /// server sent or closed anything meanwhile ([`received`](Conn::received)
+    /// and [`closed`](Conn::closed) say). A socket set non-blocking answers
+    /// "nothing yet" (`WouldBlock`) at once where a read would wait.
+    pub fn glance(&mut self) {
+        if self.stream.set_nonblocking(true).is_ok() {
+            let _ = self.read_while(IO_TIMEOUT, |_| false);
+            let _ = self.stream.set_nonblocking(false);
+        }
+    }
+
     /// Reads until `pattern` was received, for at most `within`.
     pub fn read_until(&mut self, pattern: &[u8], within: Duration) -> Result<(), Failure> {
         let found = |received: &[u8]| received.windows(pattern.len()).any(|w| w == pattern);

@@ -1,4 +1,4 @@
-//! The exercises of the HTTP stages (parts 5 to 10).
+//! The exercises of the HTTP stages (parts 5 to 11).
 
 use std::net::SocketAddr;
 use std::thread;
@@ -244,6 +244,38 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "Look and take in one step: a Queue method that, under its lock, pops the front client only while more wait than workers sleep in pop; the session keeps the client it took for, and its worker serves that one next (book: Part 10, exercise 2).",
             needs: Needs::OwnServer(System::Any),
             run: one_connection_let_go_per_client,
+        }],
+    },
+    Exercise {
+        name: "slow_route",
+        stage: "part11-event-loop",
+        task: "GET /sleep?ms=N (1000 by default) answers after N ms in a handler that blocks its thread, as the Rust Book's /sleep does: on the loop, it stalls every connection of that loop",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "slow_route_stalls_its_loop",
+            proves: "on a server of its own with --workers 1, GET /sleep?ms=600 gets 200 no sooner than 600 ms after it was sent; the page asked for on a fresh connection once the server has received it waits for it: at least 300 ms",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 11,
+            hint: "Add a route .get(\"/sleep\", sleep) in src/app.rs; its handler reads request.query.get(\"ms\"), parses it as a u64 (1000 when missing), and calls std::thread::sleep (book: Part 11, exercise 1).",
+            needs: Needs::OwnServer(System::Any),
+            run: slow_route_stalls_its_loop,
+        }],
+    },
+    Exercise {
+        name: "handlers_on_a_pool",
+        stage: "part11-event-loop",
+        task: "with the slow route, the application runs on a small pool of threads, off the loop: the answer comes back to the loop through a channel and its Waker, so that a slow handler stalls no other connection",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "slow_handler_stalls_nobody_else",
+            proves: "on a server of its own with --workers 1, while GET /sleep?ms=600 runs, the page asked for on a fresh connection comes within 100 ms; the slow answer still comes, no sooner than 600 ms; and GET /sleep?ms=300 pipelined with GET /index.html on one connection gets its two answers in that order",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 11,
+            hint: "The session hands each complete request to the pool (a channel of jobs, as part 10's queue) with its token, and reads no further request until the answer is back; a handler thread sends (token, response) on the loop's channel and calls its Waker; on WAKER, the loop gives each answer to its session (book: Part 11, exercise 2).",
+            needs: Needs::OwnServer(System::Any),
+            run: slow_handler_stalls_nobody_else,
         }],
     },
 ];
@@ -858,6 +890,120 @@ fn answers_let_go_once(server: &Server) -> Result<(), Failure> {
     let (again, _) = next_exchange(&mut second, kept_end, PAGE_REQUEST, Method::Other)?;
     if again.status != 200 {
         return Err(second.fail("200 for the page on the kept connection"));
+    }
+    Ok(())
+}
+
+/// The options the part 11 exercises start their server with: one loop,
+/// so that the slow request and the fresh one share it.
+const ONE_LOOP: &[&str] = &["--workers", "1"];
+
+/// How long the slow request of the part 11 exercises sleeps.
+const SLEEP: Duration = Duration::from_millis(600);
+const SLEEP_REQUEST: &[u8] = b"GET /sleep?ms=600 HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// The least the fresh page waits on a loop that the slow request stalls:
+/// half of the sleep. The other half is the margin for the time from the
+/// server's `Received` line to our request, on a busy machine.
+const STALLED_AT_LEAST: Duration = Duration::from_millis(300);
+const _: () = assert!(2 * STALLED_AT_LEAST.as_millis() <= SLEEP.as_millis());
+
+/// The most the fresh page may wait once the application runs off the
+/// loop: a sixth of the sleep, and many times what a loop with nothing
+/// else to do takes to answer it (a millisecond or two).
+const ANSWERED_WITHIN: Duration = Duration::from_millis(100);
+const _: () = assert!(6 * ANSWERED_WITHIN.as_millis() <= SLEEP.as_millis());
+
+/// Sends the slow request on a connection of its own, and waits, within
+/// [`IO_TIMEOUT`], until the server has logged it received: the loop logs
+/// what it read before the application answers it. Returns the connection
+/// and when the request was sent.
+fn slow_request_under_way(server: &Server) -> Result<(Conn, Instant), Failure> {
+    let mut slow = Conn::open(server.addr())?;
+    let sent = Instant::now();
+    slow.send(SLEEP_REQUEST)?;
+    let received = |lines: &[String]| {
+        lines
+            .iter()
+            .any(|line| line.starts_with("Received b'GET /sleep"))
+            .then_some(())
+    };
+    match server.log().wait_for(IO_TIMEOUT, received) {
+        Some(()) => Ok((slow, sent)),
+        None => Err(slow.fail(format!(
+            "a log line `Received b'GET /sleep…` within {} s, as part 11 logs it",
+            IO_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// The page, asked for on a fresh connection: how long its answer took.
+fn fresh_page_delay(addr: SocketAddr) -> Result<Duration, Failure> {
+    let asked = Instant::now();
+    let conn = exchange(addr, PAGE_REQUEST)?;
+    let delay = asked.elapsed();
+    expect_body(&conn, PAGE)?;
+    Ok(delay)
+}
+
+/// Reads the slow request's answer: `200`, no sooner than [`SLEEP`] after
+/// it was sent.
+fn slow_answer(slow: &mut Conn, sent: Instant) -> Result<(), Failure> {
+    slow.read_answer(Method::Other, SLEEP + IO_TIMEOUT)?;
+    let took = sent.elapsed();
+    response(slow, 200)?;
+    if took < SLEEP {
+        return Err(slow.fail(format!(
+            "the answer to /sleep?ms=600 no sooner than 600 ms after the request; it came \
+             after {} ms",
+            took.as_millis()
+        )));
+    }
+    Ok(())
+}
+
+fn slow_route_stalls_its_loop(target: &Target) -> Result<(), Failure> {
+    let server = own_server_with(target, ONE_LOOP)?;
+    let (mut slow, sent) = slow_request_under_way(&server)?;
+    let delay = fresh_page_delay(server.addr())?;
+    slow_answer(&mut slow, sent)?;
+    if delay < STALLED_AT_LEAST {
+        return Err(slow.fail(format!(
+            "the page, asked for on a fresh connection while /sleep?ms=600 ran on the one \
+             loop (--workers 1), answered after it: at least {} ms later; it came in {} ms, \
+             so the handler does not block the loop",
+            STALLED_AT_LEAST.as_millis(),
+            delay.as_millis()
+        )));
+    }
+    Ok(())
+}
+
+fn slow_handler_stalls_nobody_else(target: &Target) -> Result<(), Failure> {
+    let server = own_server_with(target, ONE_LOOP)?;
+    let (mut slow, sent) = slow_request_under_way(&server)?;
+    let delay = fresh_page_delay(server.addr())?;
+    slow_answer(&mut slow, sent)?;
+    if delay > ANSWERED_WITHIN {
+        return Err(slow.fail(format!(
+            "the page, asked for on a fresh connection while /sleep?ms=600 ran (--workers 1), \
+             within {} ms: the application runs off the loop; it came in {} ms",
+            ANSWERED_WITHIN.as_millis(),
+            delay.as_millis()
+        )));
+    }
+    // Pipelined: the slow answer first, then the page, in the order asked.
+    let mut conn = Conn::open(server.addr())?;
+    conn.send(
+        b"GET /sleep?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+    )?;
+    let (first, end) = next_answer(&mut conn, 0, Method::Other)?;
+    if first.status != 200 || !first.body.starts_with(b"Slept") {
+        return Err(conn.fail("first the answer to /sleep?ms=300, `Slept 300 ms`, then the page"));
+    }
+    let (second, _) = next_answer(&mut conn, end, Method::Other)?;
+    if second.body != PAGE {
+        return Err(conn.fail("the page after the answer to /sleep?ms=300, in the order asked"));
     }
     Ok(())
 }

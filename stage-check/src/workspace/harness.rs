@@ -73,7 +73,7 @@ pub fn run_as_tests(program: &'static str, stage: &str) -> ! {
                     target.keep_alive_timeout = Some(TEST_KEEP_ALIVE_TIMEOUT);
                     target.persistent = true;
                 }
-                target.pooled = stage.pooled();
+                target.part = stage.part;
                 // Each check alone, against a server of its own: none is
                 // "not judged" here, and our stages must pass them all.
                 match run_check(check, &target).0 {
