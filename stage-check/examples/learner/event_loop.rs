@@ -50,7 +50,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::keep_alive::{self, Answer, Connection, Front, KeepAliveOptions, Pending};
-use super::pool::connections;
+use super::pool::{connections, drain};
 
 /// How many unsent bytes a connection may hold before its loop stops
 /// reading from it.
@@ -492,16 +492,6 @@ fn refuse(mut stream: TcpStream, address: SocketAddr) {
     let _ = stream.shutdown(Shutdown::Write);
     drain(&mut stream);
     log!("Socket with {address} closed: the server was full.");
-}
-
-/// Reads, and drops, what has come in on a non-blocking `stream`.
-fn drain(stream: &mut TcpStream) {
-    let mut scratch = [0u8; 4096];
-    for _ in 0..16 {
-        if !matches!(stream.read(&mut scratch), Ok(n) if n > 0) {
-            return;
-        }
-    }
 }
 
 /// One client's connection, and where its conversation stands.

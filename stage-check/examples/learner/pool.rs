@@ -248,8 +248,9 @@ fn refuse(mut stream: TcpStream, address: SocketAddr) {
     log!("Socket with {address} closed: the queue was full.");
 }
 
-/// Reads, and drops, what has come in on a non-blocking `stream`.
-fn drain(stream: &mut TcpStream) {
+/// Reads, and drops, what has come in on a non-blocking `stream` (std's or
+/// mio's: anything that reads).
+pub fn drain(stream: &mut impl Read) {
     let mut scratch = [0u8; 4096];
     for _ in 0..16 {
         if !matches!(stream.read(&mut scratch), Ok(n) if n > 0) {
