@@ -138,6 +138,16 @@ pub const STAGES: &[Stage] = &[
         persistent: true,
         points: &[],
     },
+    Stage {
+        name: "part12-async",
+        short: "part12",
+        part: 12,
+        kind: Kind::Http,
+        page: "/index.html",
+        retires: FRAMEWORK_RETIRES,
+        persistent: true,
+        points: &[],
+    },
 ];
 
 /// What part 8's web framework retires, and part 9, which keeps its
