@@ -422,6 +422,11 @@ async fn refuse_full(mut stream: TcpStream, address: SocketAddr) {
 /// answers saying `Connection: close`. We wait for the tasks up to
 /// `timeout`; then returning from `main` cuts off what is left.
 async fn shut_down(shared: &Shared, timeout: Duration) -> anyhow::Result<()> {
+    // STARTER part12-async, left to the learner: "Wait for `ctrl_c()` or
+    // SIGTERM (`signal(SignalKind::terminate())`), whichever comes first
+    // (`tokio::select!`); then cancel `shared.shutdown`, close
+    // `shared.tasks`, log the two lines of the start of the shutdown, and
+    // wait for the tasks under `timeout`, logging how it ended."
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("failed to set up the signal handler")?;
     tokio::select! {
@@ -445,6 +450,7 @@ async fn shut_down(shared: &Shared, timeout: Duration) -> anyhow::Result<()> {
         Ok(()) => log!("Shut down: every connection finished."),
     }
     Ok(())
+    // STARTER end
 }
 // ANCHOR_END: shut_down
 
@@ -525,6 +531,16 @@ impl Session {
     /// Reads, and answers, one request after another; returns why the
     /// connection should close.
     async fn serve_requests(&mut self) -> CloseReason {
+        // STARTER part12-async, left to the learner: "In a loop: wait, under
+        // `timeout` (the keep-alive timeout when idle after a request, else
+        // the read timeout), for `self.stream.readable()`, and while no
+        // request is in progress also for `self.shared.shutdown.cancelled()`
+        // (`tokio::select!`); past the timeout, close an idle connection
+        // without a word, or queue a `408` and write it. Then `try_read`
+        // into a buffer of `READ_SIZE` made for this read (0 bytes: the
+        // client closed; `WouldBlock`: wait again), `feed` what came
+        // (awaited), `write_output`, and return the close reason `feed`
+        // gave, if any."
         let limits = self.shared.limits;
         loop {
             // Before a request's first byte, the connection waits: for its
@@ -594,6 +610,7 @@ impl Session {
                 return reason;
             }
         }
+        // STARTER end
     }
     // ANCHOR_END: serve_requests
 
