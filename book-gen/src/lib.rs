@@ -314,6 +314,20 @@ const TRY_IT: &[TryIt] = &[
         client: Client::CurlThenCtrlC("/index.html", &["-i"]),
         server_args: &["--workers", "1"],
     },
+    // A short sleep, then a page, over one connection: the task awaits the
+    // handler, and the log names one task.
+    TryIt {
+        stage: "part12-async",
+        name: "sleep",
+        client: Client::CurlPaths(&["/sleep?ms=200", "/index.html"], &["-i"]),
+        server_args: &["--workers", "1"],
+    },
+    TryIt {
+        stage: "part12-async",
+        name: "ctrl-c",
+        client: Client::CurlThenCtrlC("/index.html", &["-i"]),
+        server_args: &["--workers", "1"],
+    },
 ];
 
 /// Whether the "Try it" transcripts need curl (all but the echo's do).
