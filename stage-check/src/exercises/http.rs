@@ -1,4 +1,4 @@
-//! The exercises of the HTTP stages (parts 5 to 11).
+//! The exercises of the HTTP stages (parts 5 to 12).
 
 use std::net::SocketAddr;
 use std::thread;
@@ -276,6 +276,38 @@ pub const EXERCISES: &[Exercise] = &[
             hint: "The session hands each complete request to the pool (a channel of jobs, as part 10's queue) with its token, and reads no further request until the answer is back; a handler thread sends (token, response) on the loop's channel and calls its Waker; on WAKER, the loop gives each answer to its session (book: Part 11, exercise 2).",
             needs: Needs::OwnServer(System::Any),
             run: slow_handler_stalls_nobody_else,
+        }],
+    },
+    Exercise {
+        name: "handler_timeout",
+        stage: "part12-async",
+        task: "--handler-timeout SECONDS: an application that has not answered a request in that long is dropped, and the client gets 503 at once",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "slow_handler_cut_off",
+            proves: "on a server of its own with --handler-timeout 1, GET /sleep?ms=3000 gets 503 (or 504) no sooner than 0.5 s and within 2 s, long before the sleep ends; a fresh GET /sleep?ms=100 is still answered `Slept 100 ms`",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 12,
+            hint: "Add the option to Args and to Limits; in send_response, put tokio::time::timeout(handler_timeout, …) around the application's future, and answer 503 when it runs out (book: Part 12, exercise 1).",
+            needs: Needs::OwnServer(System::Any),
+            run: slow_handler_cut_off,
+        }],
+    },
+    Exercise {
+        name: "spawn_blocking",
+        stage: "part12-async",
+        task: "GET /blocking?ms=N (1000 by default) blocks a thread for N ms, as blocking work does, on tokio's threads for blocking (spawn_blocking), so that it stalls no task",
+        server_args: &[],
+        changes: &[],
+        checks: &[Check {
+            name: "blocking_work_stalls_nobody",
+            proves: "on a server of its own with --workers 1, while GET /blocking?ms=600 runs, the page asked for on a fresh connection comes within 100 ms; the blocking answer still comes, `Blocked 600 ms`, no sooner than 600 ms",
+            rule: Rule::Stage(EXERCISE_RULE),
+            since: 12,
+            hint: "Add a route .get(\"/blocking\", blocking) in src/app.rs, an async fn that hands a closure calling std::thread::sleep to tokio::task::spawn_blocking and awaits it (book: Part 12, exercise 2).",
+            needs: Needs::OwnServer(System::Any),
+            run: blocking_work_stalls_nobody,
         }],
     },
 ];
@@ -919,19 +951,31 @@ const _: () = assert!(6 * ANSWERED_WITHIN.as_millis() <= SLEEP.as_millis());
 /// what it read before the application answers it. Returns the connection
 /// and when the request was sent.
 fn slow_request_under_way(server: &Server) -> Result<(Conn, Instant), Failure> {
+    request_under_way(server, SLEEP_REQUEST, "/sleep")
+}
+
+/// Sends `request`, for `path`, on a connection of its own, and waits,
+/// within [`IO_TIMEOUT`], until the server has logged it received. Returns
+/// the connection and when the request was sent.
+fn request_under_way(
+    server: &Server,
+    request: &[u8],
+    path: &str,
+) -> Result<(Conn, Instant), Failure> {
     let mut slow = Conn::open(server.addr())?;
     let sent = Instant::now();
-    slow.send(SLEEP_REQUEST)?;
+    slow.send(request)?;
+    let logged = format!("Received b'GET {path}");
     let received = |lines: &[String]| {
         lines
             .iter()
-            .any(|line| line.starts_with("Received b'GET /sleep"))
+            .any(|line| line.starts_with(&logged))
             .then_some(())
     };
     match server.log().wait_for(IO_TIMEOUT, received) {
         Some(()) => Ok((slow, sent)),
         None => Err(slow.fail(format!(
-            "a log line `Received b'GET /sleep…` within {} s, as part 11 logs it",
+            "a log line `Received b'GET {path}…` within {} s, as parts 11 and 12 log it",
             IO_TIMEOUT.as_secs()
         ))),
     }
@@ -1004,6 +1048,87 @@ fn slow_handler_stalls_nobody_else(target: &Target) -> Result<(), Failure> {
     let (second, _) = next_answer(&mut conn, end, Method::Other)?;
     if second.body != PAGE {
         return Err(conn.fail("the page after the answer to /sleep?ms=300, in the order asked"));
+    }
+    Ok(())
+}
+
+/// The handler timeout part 12's first exercise starts its server with.
+const HANDLER_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The slow request of part 12's first exercise: a sleep three times the
+/// handler timeout, so that an answer that waits for it is plainly late.
+const LONG_SLEEP: Duration = Duration::from_secs(3);
+const LONG_SLEEP_REQUEST: &[u8] = b"GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// The least the cut-off answer waits: half the handler timeout, so that
+/// an answer that came at once (not from the timer) fails, and one that
+/// came from it passes however the machine's clocks round.
+const CUT_OFF_AT_LEAST: Duration = Duration::from_millis(500);
+
+/// The most the cut-off answer may wait: the handler timeout and a second
+/// more, a second short of the sleep.
+const CUT_OFF_WITHIN: Duration = Duration::from_secs(2);
+const _: () = assert!(2 * CUT_OFF_AT_LEAST.as_millis() <= HANDLER_TIMEOUT.as_millis());
+const _: () = assert!(CUT_OFF_WITHIN.as_millis() >= 2 * HANDLER_TIMEOUT.as_millis());
+const _: () = assert!(CUT_OFF_WITHIN.as_millis() + 1000 <= LONG_SLEEP.as_millis());
+
+fn slow_handler_cut_off(target: &Target) -> Result<(), Failure> {
+    let seconds = HANDLER_TIMEOUT.as_secs().to_string();
+    let server = own_server_with(target, &["--handler-timeout", &seconds])?;
+    let mut slow = Conn::open(server.addr())?;
+    let sent = Instant::now();
+    slow.send(LONG_SLEEP_REQUEST)?;
+    slow.read_answer(Method::Other, CUT_OFF_WITHIN)?;
+    let took = sent.elapsed();
+    if response(&slow, 503).is_err() {
+        response(&slow, 504)?;
+    }
+    if took < CUT_OFF_AT_LEAST {
+        return Err(slow.fail(format!(
+            "the 503 once the handler timeout (1 s) has run out, no sooner than {} ms after \
+             the request; it came after {} ms",
+            CUT_OFF_AT_LEAST.as_millis(),
+            took.as_millis()
+        )));
+    }
+    // The server goes on: a handler within the timeout still answers.
+    let conn = exchange(
+        server.addr(),
+        b"GET /sleep?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n",
+    )?;
+    expect_body(&conn, b"Slept 100 ms\n")?;
+    Ok(())
+}
+
+/// The blocking request of part 12's second exercise, as long as the
+/// sleep of part 11's.
+const BLOCKING_REQUEST: &[u8] = b"GET /blocking?ms=600 HTTP/1.1\r\nHost: x\r\n\r\n";
+
+fn blocking_work_stalls_nobody(target: &Target) -> Result<(), Failure> {
+    let server = own_server_with(target, ONE_LOOP)?;
+    let (mut slow, sent) = request_under_way(&server, BLOCKING_REQUEST, "/blocking")?;
+    let delay = fresh_page_delay(server.addr())?;
+    slow.read_answer(Method::Other, SLEEP + IO_TIMEOUT)?;
+    let took = sent.elapsed();
+    let answer = response(&slow, 200)?;
+    if answer.body != b"Blocked 600 ms\n" {
+        return Err(slow.fail("`Blocked 600 ms`, the answer to /blocking?ms=600"));
+    }
+    if took < SLEEP {
+        return Err(slow.fail(format!(
+            "the answer to /blocking?ms=600 no sooner than 600 ms after the request; it came \
+             after {} ms",
+            took.as_millis()
+        )));
+    }
+    if delay > ANSWERED_WITHIN {
+        return Err(slow.fail(format!(
+            "the page, asked for on a fresh connection while /blocking?ms=600 ran \
+             (--workers 1), within {} ms: the blocking work runs off the runtime's thread; \
+             it came in {} ms",
+            ANSWERED_WITHIN.as_millis(),
+            delay.as_millis()
+        )));
     }
     Ok(())
 }
