@@ -879,6 +879,141 @@ pub fn exercise_tables() -> Vec<Generated> {
         .collect()
 }
 
+/// One stage's row of the closing page's table: what it adds, and what it
+/// pays for it, in words; the figures come from the benchmark's page.
+struct Step {
+    stage: &'static str,
+    adds: &'static str,
+    costs: &'static str,
+}
+
+/// The series, one row a stage: the closing page's words. The figures
+/// beside them are the load benchmark's ([`journey`]).
+const JOURNEY: &[Step] = &[
+    Step {
+        stage: "part4-tcp-echo",
+        adds: "a TCP server that echoes, a thread per client",
+        costs: "no HTTP at all: the load benchmark does not run it",
+    },
+    Step {
+        stage: "part5-http-httparse",
+        adds: "HTTP: a library parser, one request per connection",
+        costs: "a thread per connection, and a close after every answer",
+    },
+    Step {
+        stage: "part5-oo-session",
+        adds: "the handler as a `Session`",
+        costs: "nothing measurable: the same server, arranged",
+    },
+    Step {
+        stage: "part6-custom-parser",
+        adds: "our own incremental parser",
+        costs: "code of our own to get right, for a parser that takes bytes as they come",
+    },
+    Step {
+        stage: "part7-app-interface",
+        adds: "an application behind an interface, `http`'s types",
+        costs: "a request and a response built as values, for every request",
+    },
+    Step {
+        stage: "part8-web-framework",
+        adds: "a small framework: routes, queries, `IntoResponse`",
+        costs: "a route looked up per request",
+    },
+    Step {
+        stage: "part9-keep-alive",
+        adds: "keep-alive, pipelining, timeouts",
+        costs: "a thread held for every kept connection, idle or not",
+    },
+    Step {
+        stage: "part10-thread-pool",
+        adds: "a fixed pool of workers, `503` when full, a graceful shutdown",
+        costs: "a silent client holds a worker: a fresh request waits behind them",
+    },
+    Step {
+        stage: "part11-event-loop",
+        adds: "a few event loops: many connections per thread, waiting on none",
+        costs: "a connection's states, output and timers written by hand; a slow handler stalls its loop",
+    },
+    Step {
+        stage: "part12-async",
+        adds: "async functions on tokio, an asynchronous application",
+        costs: "a runtime of some size, and code that must never block its thread",
+    },
+];
+
+/// A table of the benchmark's page `figures.md`: the one after the
+/// paragraph that starts with `opening`, as its rows of cells.
+fn figures_table(page: &str, opening: &str) -> Result<Vec<Vec<String>>> {
+    let mut paragraphs = page.split("\n\n");
+    if !paragraphs.any(|paragraph| paragraph.starts_with(opening)) {
+        bail!("the benchmark's figures.md has no paragraph that starts with {opening:?}");
+    }
+    let table = paragraphs.next().unwrap_or_default();
+    Ok(table
+        .lines()
+        .skip(2)
+        .map(|line| {
+            line.trim_matches('|')
+                .split('|')
+                .map(|cell| cell.trim().to_string())
+                .collect()
+        })
+        .collect())
+}
+
+/// The figure of `server` in the row for `count` connections, column
+/// `column`, without what the page adds in brackets (the ratios).
+fn figure(rows: &[Vec<String>], count: &str, server: &str, column: usize) -> String {
+    rows.iter()
+        .find(|row| {
+            row.first().map(String::as_str) == Some(count)
+                && row.get(1).map(String::as_str) == Some(server)
+        })
+        .and_then(|row| row.get(column))
+        .map(|cell| cell.split(" (").next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| "not measured".to_string())
+}
+
+/// The closing page's table: every stage, what it adds and what it costs,
+/// with the load benchmark's figures for it from `under-load/figures.md`
+/// (50 connections, one request each and kept alive; 1,000 idle
+/// connections: the threads, and a fresh request's time among them).
+/// Written to `journey.md`; nothing in it is typed by hand but the words.
+pub fn journey() -> Result<Vec<Generated>> {
+    let path = workspace_root().join("docs/src/under-load/figures.md");
+    let page =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let closing = figures_table(&page, "Under load, one request per connection")?;
+    let kept = figures_table(&page, "Under load, with keep-alive")?;
+    let idle = figures_table(&page, "With idle connections held open")?;
+    let mut text = String::from(
+        "| stage | what it adds | what it costs | requests/s, 50 connections, one request each | requests/s, 50 kept connections | threads, 1,000 idle connections | fresh request among them (ms) |\n",
+    );
+    text.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: |\n");
+    let mut row = |name: &str, adds: &str, costs: &str| {
+        text.push_str(&format!(
+            "| {name} | {adds} | {costs} | {} | {} | {} | {} |\n",
+            figure(&closing, "50", name.trim_matches('`'), 2),
+            figure(&kept, "50", name.trim_matches('`'), 2),
+            figure(&idle, "1,000", name.trim_matches('`'), 3),
+            figure(&idle, "1,000", name.trim_matches('`'), 6),
+        ));
+    };
+    for step in JOURNEY {
+        row(&format!("`{}`", step.stage), step.adds, step.costs);
+    }
+    row(
+        "nginx",
+        "the yardstick: a loop per worker process, in C",
+        "–",
+    );
+    Ok(vec![Generated {
+        path: "journey.md".to_string(),
+        text,
+    }])
+}
+
 /// Every generated part.
 pub fn all() -> Result<Vec<Generated>> {
     let mut generated = diffs()?;
@@ -889,6 +1024,7 @@ pub fn all() -> Result<Vec<Generated>> {
     generated.extend(try_it()?);
     generated.extend(check_runs()?);
     generated.extend(bench::tables()?);
+    generated.extend(journey()?);
     Ok(generated)
 }
 
@@ -1027,6 +1163,20 @@ mod tests {
             normalise_check_run(printed),
             r#"{"sent":"User-Agent: curl/7.69.1","seconds":0.001} 127.0.0.1:5000"#
         );
+    }
+
+    #[test]
+    fn the_journey_has_every_stage_in_order() {
+        let journey: Vec<&str> = JOURNEY.iter().map(|step| step.stage).collect();
+        assert_eq!(journey, stages());
+    }
+
+    #[test]
+    fn a_figure_is_taken_without_its_ratios() {
+        let page = "Under load, one request per connection.\n\n| c | s | r |\n| --- | --- | --- |\n| 50 | nginx | 25,943 (1.00×, 1.88×) |\n";
+        let rows = figures_table(page, "Under load, one").unwrap();
+        assert_eq!(figure(&rows, "50", "nginx", 2), "25,943");
+        assert_eq!(figure(&rows, "50", "part12-async", 2), "not measured");
     }
 
     #[test]

@@ -68,6 +68,12 @@ fn the_tables_of_exercises_match_their_checks() {
 }
 
 #[test]
+fn the_journey_matches_the_benchmark_pages() {
+    let drifted = book_gen::drifted(&book_gen::journey().unwrap());
+    assert!(drifted.is_empty(), "{}", out_of_date(&drifted));
+}
+
+#[test]
 fn the_quoted_figures_match_the_benchmark_pages() {
     let drifted = book_gen::drifted(&book_gen::quotes().unwrap());
     assert!(drifted.is_empty(), "{}", out_of_date(&drifted));
