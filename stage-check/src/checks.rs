@@ -3,7 +3,7 @@
 //!
 //! Each check is a constant, its [`Check`] entry (name, what it proves, its
 //! rule, its hint) right above the function that runs it: `part4.rs` holds
-//! the echo stage's, `part5.rs` to `part11.rs` the HTTP stages' part by
+//! the echo stage's, `part5.rs` to `part12.rs` the HTTP stages' part by
 //! part, and [`refusals`] the requests a server must refuse, as rows of
 //! one table.
 
@@ -11,6 +11,7 @@ use crate::Check;
 
 pub(crate) mod part10;
 pub(crate) mod part11;
+pub(crate) mod part12;
 pub(crate) mod part4;
 pub(crate) mod part5;
 pub(crate) mod part6;
@@ -112,6 +113,9 @@ pub(crate) const HTTP: &[&Check] = &[
     &part11::IDLE_CONNECTIONS_HELD_BY_FEW_THREADS,
     &part11::SLOW_SENDER_DOES_NOT_DELAY_OTHERS,
     &part11::UNREAD_ANSWERS_DO_NOT_DELAY_OTHERS,
+    // Async tasks (part 12 on), against a server of its own: a handler
+    // that awaits delays no one else.
+    &part12::AWAITING_HANDLER_DOES_NOT_DELAY_OTHERS,
     // The application's (part 7 on), after the server's.
     &part7::CREATE_ANSWERS_ITS_BODY,
     &part7::UNKNOWN_PATH_NOT_FOUND,

@@ -33,7 +33,7 @@
 //!   checks a stage runs ([`checks()`]), and running them ([`run_check`],
 //!   [`Judge`]). Used by everything below, and by `load` and the book.
 //! - `stage.rs`: the stages of the series ([`Stage`], [`STAGES`], [`Kind`]).
-//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part11.rs`
+//! - `checks.rs` and `checks/`: every check, in `part4.rs` to `part12.rs`
 //!   by the part that introduces it, the requests a server must refuse as rows
 //!   of one table in `refusals.rs`, and the order they all run in; and the
 //!   earlier checks that mean more on a kept connection
@@ -90,6 +90,7 @@
 //! | the exercises `slow_route` and `handlers_on_a_pool`: the log's `Received b'GET /sleep` line within [`IO_TIMEOUT`](client::IO_TIMEOUT); the slow answer within its 0.6 s sleep and [`IO_TIMEOUT`](client::IO_TIMEOUT) more; the fresh page at least 0.3 s late (`STALLED_AT_LEAST`), or within 0.1 s (`ANSWERED_WITHIN`) | the slow request under way; how long the page waits for it | no timer: the 0.6 s sleep is the application's, and both bounds keep clear of it, by half of it and by five sixths (compile-time assertions hold them); the 10 s timers (`OWN_TIMEOUT`) of the server they start, sixteen times the sleep |
 //! | the exercise `handler_timeout`: the answer to `/sleep?ms=3000` within 2 s (`CUT_OFF_WITHIN`), and no sooner than 0.5 s (`CUT_OFF_AT_LEAST`) | the `503` of the server's `--handler-timeout 1` | the handler timeout itself, 1 s: the window is half of it before, a second after; the 3 s sleep, a second beyond the window; the 10 s timers (`OWN_TIMEOUT`) (compile-time assertions hold them) |
 //! | the exercise `spawn_blocking`: the log's `Received b'GET /blocking` line within [`IO_TIMEOUT`](client::IO_TIMEOUT); the fresh page within 0.1 s (`ANSWERED_WITHIN`); the blocking answer within its 0.6 s and [`IO_TIMEOUT`](client::IO_TIMEOUT) more | the blocking request under way; how long the page waits for it | no timer: the 0.6 s is the application's, six times the page's bound; the 10 s timers (`OWN_TIMEOUT`) |
+//! | `awaiting_handler_does_not_delay_others`: the log's `Received b'GET /sleep` line within 0.5 s (`RECEIVED_WITHIN`), or none for a server that logs otherwise; then the other client's page within 0.3 s (`PAGE_WITHIN`); A's answer within its 1 s sleep and [`IO_TIMEOUT`](client::IO_TIMEOUT) more, no sooner than the sleep | A's request under way; the other client served while A's handler awaits; A's answer | no timer: the 1 s sleep is the application's, and the page's wait, the log's before it included, ends 0.2 s before it (a compile-time assertion holds the margin), so that a handler that blocks the thread always makes the page late; the 10 s timers (`OWN_TIMEOUT`) of the server it starts, 4 s clear of A's whole wait |
 //! | [`CHECK_DEADLINE`], and the read timeout (or the keep-alive timeout) more for the check that waits it out, or the start deadline more for a check that starts a server of its own | a whole check | none (`max_requests_then_close`, 1,000 requests one after the other, takes about a second) |
 //! | [`START_DEADLINE`](server::START_DEADLINE) | a server to listen | none (gunicorn's four workers start in about a second) |
 //! | the harness's `THREADS_END_WITHIN` | a stage's threads to end once its clients left | the lingering close, 2 s at most: five times that |
@@ -263,7 +264,7 @@ pub struct Target {
     pub persistent: bool,
     /// The part of the series of the stage it is checked as
     /// ([`Stage::part`]), 0 for none in particular: from part 10 on, its
-    /// log says which worker serves each connection ([`Target::pooled`]),
+    /// log says what serves each connection ([`Target::served_by`]),
     /// and the checks that start a server of their own give it the options
     /// of its part ([`Target::event_loops`]).
     pub part: u8,
@@ -276,9 +277,16 @@ pub struct Target {
 impl Target {
     /// Whether the stage it is checked as serves its connections from a
     /// fixed set of threads (part 10 on: a pool of workers, then event
-    /// loops): its log says which worker serves each.
+    /// loops, then async tasks): its log says what serves each
+    /// ([`Target::served_by`]).
     pub fn pooled(&self) -> bool {
         self.part >= 10
+    }
+
+    /// What its log says serves a connection, as [`Stage::served_by`]:
+    /// `Worker` in parts 10 and 11, `Task` from part 12 on, none before.
+    pub fn served_by(&self) -> Option<&'static str> {
+        stage::served_by(self.part)
     }
 
     /// Whether the stage it is checked as serves its connections from
@@ -549,6 +557,8 @@ mod tests {
         assert!(target(10).pooled() && !target(10).event_loops());
         assert!(target(11).pooled() && target(11).event_loops());
         assert!(!target(9).pooled());
+        assert_eq!(target(11).served_by(), Some("Worker"));
+        assert_eq!(target(12).served_by(), Some("Task"));
     }
 
     #[test]
@@ -656,6 +666,13 @@ mod tests {
         assert!(6 * unread <= LONG_TIMEOUT);
         assert!(4 * (unread + OWED_WITHIN) <= LONG_TIMEOUT);
         assert!(client::IO_TIMEOUT + unread + OWED_WITHIN + client::IO_TIMEOUT <= CHECK_DEADLINE);
+        // Part 12's: the page's wait, and the log's before it, clear of
+        // the handler's sleep (a compile-time assertion holds that margin);
+        // A's whole wait, 4 s clear of the server's timers, within a check.
+        use checks::part12::{PAGE_WITHIN, RECEIVED_WITHIN, SLEEP};
+        assert!(RECEIVED_WITHIN + PAGE_WITHIN + Duration::from_millis(200) <= SLEEP);
+        assert!(SLEEP + client::IO_TIMEOUT + 4 * second <= OWN_TIMEOUT);
+        assert!(2 * client::IO_TIMEOUT + SLEEP + client::IO_TIMEOUT <= CHECK_DEADLINE);
     }
 
     #[test]
@@ -673,9 +690,9 @@ mod tests {
             .into_iter()
             .filter(|check| matches!(check.needs, Needs::OwnServer(_)))
             .collect::<Vec<_>>();
-        assert_eq!(own.len(), 7, "part 10's and part 11's");
+        assert_eq!(own.len(), 8, "part 10's, part 11's and part 12's");
         for check in &own {
-            assert!([10, 11].contains(&check.since), "{}", check.name);
+            assert!([10, 11, 12].contains(&check.since), "{}", check.name);
             assert_eq!(check.deadline(&target), CHECK_DEADLINE);
             match run_check(check, &target).0 {
                 Outcome::Skipped(why) => assert!(why.ends_with("use --exec"), "{why}"),

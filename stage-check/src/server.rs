@@ -449,9 +449,9 @@ fn listening_line(lines: &[String], strict: bool) -> Option<Result<SocketAddr, S
 
 /// Whether `line` is one a server logs of a connection, naming its client's
 /// address: its opening and closing lines, and a pool's (part 10 on) line
-/// on the worker that serves it, or on its refusal.
+/// on the worker (part 12: the task) that serves it, or on its refusal.
 fn names_a_connection(line: &str) -> bool {
-    ["Socket ", "Worker ", "Refused "]
+    ["Socket ", "Worker ", "Task ", "Refused "]
         .iter()
         .any(|prefix| line.starts_with(prefix))
 }
@@ -676,7 +676,7 @@ impl ServerLog {
     /// The lines the server logged for the connection from `client`: from
     /// `Socket established with <client>.` to `Socket with <client> closed.`,
     /// leaving out the lines that name other connections (their opening and
-    /// closing lines; a pool's `Worker N serves …` and `Refused …`), and with the
+    /// closing lines; a pool's `Worker N serves …` or `Task N serves …`, and `Refused …`), and with the
     /// address written the Rust way (`127.0.0.1:5000`) even where the server
     /// wrote it the Python way (`('127.0.0.1', 5000)`). Waits at most
     /// `within` for the closing line.
@@ -751,6 +751,7 @@ mod tests {
             Worker 1 serves 127.0.0.1:1.\n\
             Socket established with 127.0.0.1:2.\n\
             Worker 2 serves 127.0.0.1:2.\n\
+            Task 7 serves 127.0.0.1:2.\n\
             Received url: b'/'\n\
             Socket established with 127.0.0.1:3.\n\
             Refused 127.0.0.1:3: every worker is busy and the queue is full.\n\

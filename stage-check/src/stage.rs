@@ -160,6 +160,17 @@ const FRAMEWORK_RETIRES: &[(&str, &str)] = &[
     ("curl", "GET / answers the query it got, not the page"),
 ];
 
+/// What the log of a stage of `part` says serves a connection (see
+/// [`Stage::served_by`]): the one home of the rule, for the stages and for
+/// a [`Target`](crate::Target) checked as one.
+pub(crate) fn served_by(part: u8) -> Option<&'static str> {
+    match part {
+        ..=9 => None,
+        10 | 11 => Some("Worker"),
+        12.. => Some("Task"),
+    }
+}
+
 impl Stage {
     /// The stage a crate name (`part4-tcp-echo`, `part5-oo-session`, …) or a
     /// short form (`part4`, `part5`, `part6`) stands for.
@@ -171,11 +182,19 @@ impl Stage {
     }
 
     /// Whether the stage serves its connections from a fixed set of
-    /// workers (part 10's pool of threads, part 11's event loops), rather
-    /// than a thread each: its log then says which worker serves a
-    /// connection (`Worker N serves …`).
+    /// workers (part 10's pool of threads, part 11's event loops, part
+    /// 12's runtime), rather than a thread each: its log then says what
+    /// serves a connection ([`Stage::served_by`]).
     pub fn pooled(&self) -> bool {
         self.part >= 10
+    }
+
+    /// What the stage's log says serves a connection, the line after
+    /// `Socket established with ADDR.`: `Worker` (`Worker N serves ADDR.`)
+    /// for part 10's pool and part 11's loops, `Task` (`Task N serves
+    /// ADDR.`) from part 12's async tasks on; none before part 10.
+    pub fn served_by(&self) -> Option<&'static str> {
+        served_by(self.part)
     }
 
     /// What passing the check `name` is worth in a grade: what
@@ -216,11 +235,19 @@ mod tests {
         }
         assert_eq!(Stage::from_name("part5").map(|s| s.part), Some(5));
         assert_eq!(Stage::from_name("part11").map(|s| s.part), Some(11));
-        assert_eq!(Stage::from_name("part12"), None);
+        assert_eq!(Stage::from_name("part12").map(|s| s.part), Some(12));
+        assert_eq!(Stage::from_name("part13"), None);
         let part9 = Stage::from_name("part9").unwrap();
         assert_eq!(part9.name, "part9-keep-alive");
         assert!(part9.persistent && STAGES.iter().filter(|s| s.persistent).all(|s| s.part >= 9));
         assert!(!part9.pooled() && Stage::from_name("part10").is_some_and(|s| s.pooled()));
+        // Workers serve a connection in parts 10 and 11, a task from part 12.
+        let served_by = |short| Stage::from_name(short).and_then(|s| s.served_by());
+        assert_eq!(part9.served_by(), None);
+        assert_eq!(served_by("part10"), Some("Worker"));
+        assert_eq!(served_by("part11"), Some("Worker"));
+        assert_eq!(served_by("part12"), Some("Task"));
+        assert!(STAGES.iter().all(|s| s.pooled() == s.served_by().is_some()));
         assert_eq!(
             Stage::from_name("part8").map(|s| s.retires),
             Some(part9.retires)

@@ -77,6 +77,10 @@ fn main() {
             an_event_loop_stage_lists_its_checks_and_what_part_10s_mean_there,
         ),
         (
+            "an_async_stage_lists_its_check",
+            an_async_stage_lists_its_check,
+        ),
+        (
             "processes::a_server_that_never_listens_is_stopped_with_all_it_started",
             processes::a_server_that_never_listens_is_stopped_with_all_it_started,
         ),
@@ -216,6 +220,21 @@ fn main() {
             &["part10-thread-pool"],
             event_loops::a_pool_fails_the_event_loop_checks_saying_why,
         ),
+        (
+            "tasks::a_server_already_running_skips_the_check_that_starts_its_own",
+            &["part12-async"],
+            tasks::a_server_already_running_skips_the_check_that_starts_its_own,
+        ),
+        (
+            "tasks::our_async_stage_passes_every_check",
+            &["part12-async"],
+            tasks::our_async_stage_passes_every_check,
+        ),
+        (
+            "tasks::an_event_loop_fails_the_async_check_saying_why",
+            &["part11-event-loop"],
+            tasks::an_event_loop_fails_the_async_check_saying_why,
+        ),
     ];
     let mut trials: Vec<Trial> = Vec::new();
     for &(name, test) in basic {
@@ -250,6 +269,13 @@ fn main() {
         let binary = format!("examples/{example}");
         trials.push(needing(name, not_built(&[&binary]), move || {
             event_loop_example_fails_its_check(example, failing)
+        }));
+    }
+    for &(example, failing) in ASYNC_EXAMPLES {
+        let name = format!("async_example_fails_its_check::{example}");
+        let binary = format!("examples/{example}");
+        trials.push(needing(name, not_built(&[&binary]), move || {
+            async_example_fails_its_check(example, failing)
         }));
     }
     for &example in CORRECT_EXAMPLES {
@@ -931,6 +957,27 @@ const EVENT_LOOP_EXAMPLES: &[(&str, &[&str])] = &[
 /// of part 11, fails `failing` and no other check.
 fn event_loop_example_fails_its_check(name: &str, failing: &[&str]) {
     kept_connections_example_fails_its_checks(name, "part11", &[], failing);
+}
+
+/// The async examples, checked as part 12 (with the tests' timeouts), as
+/// [`EVENT_LOOP_EXAMPLES`] are: each one's name and the checks it must
+/// fail. Their server logs part 12's lines, so every check runs, the
+/// transcript too; part 10's, 11's and 12's checks each start a server of
+/// their own.
+const ASYNC_EXAMPLES: &[(&str, &[&str])] = &[
+    // Its /sleep blocks the one thread: the other client waits too.
+    (
+        "broken-async-blocking-sleep",
+        &["awaiting_handler_does_not_delay_others"],
+    ),
+    // Correct: it fails nothing.
+    ("correct-async", &[]),
+];
+
+/// The example `name` of [`ASYNC_EXAMPLES`], run through every check of
+/// part 12, fails `failing` and no other check.
+fn async_example_fails_its_check(name: &str, failing: &[&str]) {
+    kept_connections_example_fails_its_checks(name, "part12", &[], failing);
 }
 
 /// The example `name`, run through the checks of `stage` (part 9 on), with
@@ -1667,6 +1714,28 @@ fn an_event_loop_stage_lists_its_checks_and_what_part_10s_mean_there() {
     }
 }
 
+/// Part 12's async tasks: `--list` shows its check, which starts a server
+/// of its own; part 11's list has none of it.
+fn an_async_stage_lists_its_check() {
+    let part12 = run(&["part12", "--list"]);
+    assert_eq!(part12.code, Some(0));
+    for check in tasks::CHECKS {
+        let listed = part12
+            .lines()
+            .into_iter()
+            .find(|line| line.starts_with(&format!("{check} ")))
+            .unwrap_or_else(|| panic!("{check} is not listed"));
+        assert!(listed.contains("  stage  with --workers 1"), "{listed}");
+        assert!(listed.ends_with("(needs --exec)"), "{listed}");
+        let part11 = run(&["part11", "--list"]);
+        assert!(!part11.stdout.contains(check), "{check} in part 11's list");
+    }
+    // Part 11's checks are part 12's too.
+    for check in event_loops::CHECKS {
+        assert!(part12.stdout.contains(check), "{check} in part 12's list");
+    }
+}
+
 /// Part 10's checks, each against a server of its own that stage-check
 /// starts with options of its choosing.
 mod pool {
@@ -2103,5 +2172,83 @@ mod processes {
         for pid in pids {
             assert_stops(&pid);
         }
+    }
+}
+
+/// Part 12's check, against a server of its own, as part 11's are.
+mod tasks {
+    use super::{built, command_line, run};
+
+    /// The checks part 12 brings.
+    pub const CHECKS: [&str; 1] = ["awaiting_handler_does_not_delay_others"];
+
+    /// `args`, then `--only` for each of [`CHECKS`].
+    fn run_only(args: &[&str]) -> super::Run {
+        let mut all: Vec<&str> = args.to_vec();
+        for check in CHECKS {
+            all.extend(["--only", check]);
+        }
+        run(&all)
+    }
+
+    /// Against a server already running, it is skipped, saying why.
+    pub fn a_server_already_running_skips_the_check_that_starts_its_own() {
+        let mut command = std::process::Command::new(built("part12-async"));
+        command.args(["--port", "0", "--quiet"]);
+        let server = stage_check::Server::start(command).expect("the stage starts");
+        let addr = server.addr().to_string();
+        let run = run_only(&["part12", "--addr", &addr]);
+        assert_eq!(run.code, Some(0), "a skip is no failure");
+        for check in CHECKS {
+            let skipped = format!(
+                "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
+                 to send it a signal): use --exec"
+            );
+            assert!(run.stdout.contains(&skipped), "{check}");
+        }
+        assert_eq!(run.lines().last(), Some(&"0 passed, 0 failed, 1 skipped"));
+    }
+
+    /// Our async stage passes every check of its part, with the tests'
+    /// timeouts: part 12's, and the earlier parts' (the transcript's
+    /// `Task N serves` line among them), each that needs one against a
+    /// server of its own started by the same command line.
+    pub fn our_async_stage_passes_every_check() {
+        let stage = command_line("part12-async");
+        let keep_alive = stage_check::harness::TEST_KEEP_ALIVE_TIMEOUT
+            .as_secs()
+            .to_string();
+        let read_timeout = super::read_timeout();
+        let run = run(&[
+            "part12",
+            "--exec",
+            &stage,
+            "--read-timeout",
+            &read_timeout,
+            "--keep-alive-timeout",
+            &keep_alive,
+        ]);
+        assert_eq!(run.code, Some(0));
+        let all = super::count("part12");
+        assert_eq!(
+            run.lines().last().map(|line| line.to_string()),
+            Some(format!("{all} passed, 0 failed"))
+        );
+    }
+
+    /// Part 11's event loop, checked as part 12: its application has no
+    /// `/sleep`, and the check says so at once, rather than time a 404.
+    pub fn an_event_loop_fails_the_async_check_saying_why() {
+        let event_loop = command_line("part11-event-loop");
+        let run = run_only(&["part12", "--exec", &event_loop, "--format", "json"]);
+        assert_eq!(run.code, Some(1));
+        let check = run.check("awaiting_handler_does_not_delay_others");
+        assert_eq!(check["outcome"], "failed");
+        let expected = check["expected"].as_str().unwrap_or_default();
+        assert!(expected.contains("GET /sleep answered 404"), "{expected}");
+        assert!(
+            expected.contains("part 12's application has an async /sleep route"),
+            "{expected}"
+        );
     }
 }

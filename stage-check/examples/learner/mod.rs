@@ -16,6 +16,7 @@
 //! part 9 does, for the examples of that stage; [`pool`] serves them with a
 //! fixed pool of threads, as part 10 does; [`event_loop`] with a few event
 //! loops, each serving many connections without waiting on any, as part 11
+//! does; [`async_server`] with a task per connection on tokio, as part 12
 //! does.
 
 // Each example uses a part of this module; the rest is unused there.
@@ -32,6 +33,7 @@ macro_rules! log {
     };
 }
 
+pub mod async_server;
 pub mod event_loop;
 pub mod keep_alive;
 pub mod pool;

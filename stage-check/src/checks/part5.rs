@@ -101,7 +101,8 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     let Some(me) = conn.local_addr() else {
         return Err(Failure::new("to know our own address"));
     };
-    let expected = expected_transcript(me, target.persistent, target.pooled());
+    let served_by = target.served_by();
+    let expected = expected_transcript(me, target.persistent, served_by);
     let found = log.connection(me, IO_TIMEOUT);
     let fail = |lines: &[String]| Failure {
         expected: format!(
@@ -118,7 +119,7 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     // The raw bytes may come in more than one read: one `Received b'…'` line
     // each. A pool's worker may have any number.
     let mut collapsed: Vec<String> = Vec::new();
-    for line in lines.iter().map(|line| any_worker(line)) {
+    for line in lines.iter().map(|line| any_number(line, served_by)) {
         let raw = line.starts_with("Received b'") || line.starts_with("Received b\"");
         let previous_raw = collapsed
             .last()
@@ -144,15 +145,21 @@ fn transcript(target: &Target) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A pool's line `Worker 3 serves …` as `Worker N serves …`: which worker
-/// takes a connection is the pool's choice. Any other line as it is.
-fn any_worker(line: &str) -> String {
+/// A pool's line `Worker 3 serves …` as `Worker N serves …` (`Task 3
+/// serves …` as `Task N serves …` from part 12 on, `served_by` naming the
+/// word): which worker, or which task, takes a connection is the server's
+/// choice. Any other line as it is.
+fn any_number(line: &str, served_by: Option<&str>) -> String {
+    let Some(word) = served_by else {
+        return line.to_string();
+    };
     let numbered = line
-        .strip_prefix("Worker ")
+        .strip_prefix(word)
+        .and_then(|rest| rest.strip_prefix(' '))
         .and_then(|rest| rest.split_once(' '))
         .filter(|(n, rest)| n.parse::<u32>().is_ok() && rest.starts_with("serves "));
     match numbered {
-        Some((_, rest)) => format!("Worker N {rest}"),
+        Some((_, rest)) => format!("{word} N {rest}"),
         None => line.to_string(),
     }
 }
@@ -160,9 +167,14 @@ fn any_worker(line: &str) -> String {
 /// The post's transcript for [`CURL_REQUEST`] from `client`; for a stage
 /// that keeps connections (part 9 on), with each answer numbered and the
 /// close's reason, which is ours: we close our side after the answer; for
-/// a stage with a pool of workers (part 10 on), with the line that says
-/// which worker serves it, `N` standing for any number.
-fn expected_transcript(client: SocketAddr, persistent: bool, pooled: bool) -> Vec<String> {
+/// a stage whose log says what serves a connection (part 10 on,
+/// `served_by`: `Worker`, then `Task`), with that line, `N` standing for
+/// any number.
+fn expected_transcript(
+    client: SocketAddr,
+    persistent: bool,
+    served_by: Option<&str>,
+) -> Vec<String> {
     let (sent, closed) = if persistent {
         (
             "Response sent (request 1 of this connection).".to_string(),
@@ -174,7 +186,7 @@ fn expected_transcript(client: SocketAddr, persistent: bool, pooled: bool) -> Ve
             format!("Socket with {client} closed."),
         )
     };
-    let worker = pooled.then(|| format!("Worker N serves {client}."));
+    let worker = served_by.map(|word| format!("{word} N serves {client}."));
     [format!("Socket established with {client}.")]
         .into_iter()
         .chain(worker)
@@ -738,21 +750,42 @@ mod tests {
     #[test]
     fn a_pool_s_transcript_names_the_worker_by_any_number() {
         let client = SocketAddr::from(([127, 0, 0, 1], 40000));
-        let pooled = expected_transcript(client, true, true);
-        let kept = expected_transcript(client, true, false);
+        let pooled = expected_transcript(client, true, Some("Worker"));
+        let kept = expected_transcript(client, true, None);
         assert_eq!(pooled[0], "Socket established with 127.0.0.1:40000.");
         assert_eq!(pooled[1], "Worker N serves 127.0.0.1:40000.");
         assert_eq!(pooled[2..], kept[1..], "the rest as part 9's");
+        let worker = |line| any_number(line, Some("Worker"));
         assert_eq!(
-            any_worker("Worker 17 serves 127.0.0.1:40000."),
+            worker("Worker 17 serves 127.0.0.1:40000."),
             "Worker N serves 127.0.0.1:40000."
         );
         for other in [
             "Worker x serves 1.",
             "Worker 3 stopped.",
+            "Task 3 serves 127.0.0.1:40000.",
             "Received url: b'/'",
         ] {
-            assert_eq!(any_worker(other), other);
+            assert_eq!(worker(other), other);
         }
+    }
+
+    #[test]
+    fn an_async_transcript_names_the_task_by_any_number() {
+        let client = SocketAddr::from(([127, 0, 0, 1], 40000));
+        let tasks = expected_transcript(client, true, Some("Task"));
+        let workers = expected_transcript(client, true, Some("Worker"));
+        assert_eq!(tasks[1], "Task N serves 127.0.0.1:40000.");
+        assert_eq!(tasks[2..], workers[2..], "the rest as part 11's");
+        let task = |line| any_number(line, Some("Task"));
+        assert_eq!(
+            task("Task 1 serves 127.0.0.1:40000."),
+            "Task N serves 127.0.0.1:40000."
+        );
+        // A part 12 server that still logs part 11's line keeps it, and
+        // so fails the transcript.
+        let old = "Worker 1 serves 127.0.0.1:40000.";
+        assert_eq!(task(old), old);
+        assert_eq!(any_number(old, None), old);
     }
 }
