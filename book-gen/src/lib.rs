@@ -472,6 +472,15 @@ const CHECK_RUNS: &[CheckRun] = &[
             "cargo run -q -p stage-check --example broken-loop-blocks-on-write --",
         )),
     },
+    // Part 12's chapter: an async handler that blocks its thread.
+    CheckRun {
+        name: "part12-blocking-sleep",
+        args: &["part12", "--only", "awaiting_handler_does_not_delay_others"],
+        exec: Some((
+            "examples/broken-async-blocking-sleep",
+            "cargo run -q -p stage-check --example broken-async-blocking-sleep --",
+        )),
+    },
 ];
 
 /// What each stage-check run of its chapter checks: its first argument, a

@@ -115,6 +115,16 @@ const LESSONS: &[(&str, &[&str])] = &[
             "unread_answers_do_not_delay_others",
         ],
     ),
+    // What the starter leaves out (`Session::serve_requests`, `shut_down`):
+    // without them a task serves no request, and a signal stops nothing.
+    (
+        "part12-async",
+        &[
+            "awaiting_handler_does_not_delay_others",
+            "slow_sender_does_not_delay_others",
+            "graceful_shutdown",
+        ],
+    ),
 ];
 
 /// The right to run cargo: one build at a time, so that the binary a build
