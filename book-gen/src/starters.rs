@@ -408,6 +408,39 @@ fn workspace_value<'a>(top: &'a str, table: &str, key: &str) -> Result<&'a str> 
     bail!("the workspace's {table} has no {key}")
 }
 
+/// The workspace's table for a dependency, `{ version = "1", features =
+/// ["rt"] }`, with the features a member adds (`extra`, `features = [...]`)
+/// after its own: what cargo builds for that member.
+fn more_features(key: &str, value: &str, extra: &str) -> Result<String> {
+    let list = |text: &str| -> Option<Vec<String>> {
+        let start = text.find("features = [")? + "features = [".len();
+        let end = start + text[start..].find(']')?;
+        Some(
+            text[start..end]
+                .split(',')
+                .map(|feature| feature.trim().to_string())
+                .filter(|feature| !feature.is_empty())
+                .collect(),
+        )
+    };
+    let (Some(mut features), Some(more)) = (list(value), list(extra)) else {
+        bail!("{key}: only features can be added to the workspace's table, not {extra}");
+    };
+    for feature in more {
+        if !features.contains(&feature) {
+            features.push(feature);
+        }
+    }
+    let start = value.find("features = [").unwrap_or_default();
+    let end = start + value[start..].find(']').unwrap_or_default() + 1;
+    Ok(format!(
+        "{}features = [{}]{}",
+        &value[..start],
+        features.join(", "),
+        &value[end..]
+    ))
+}
+
 /// A dependency's line in a starter: the workspace's version and features,
 /// or `common`'s copy in the starter; with the `extra` of the member's line,
 /// such as `features = [...]`.
@@ -422,7 +455,7 @@ fn dependency(top: &str, key: &str, extra: Option<&str>) -> Result<String> {
         Some(extra) if value.starts_with('"') => {
             Ok(format!("{key} = {{ version = {value}, {extra} }}"))
         }
-        Some(_) => bail!("{key}: features on top of the workspace's are not written yet"),
+        Some(extra) => Ok(format!("{key} = {}", more_features(key, value, extra)?)),
     }
 }
 
@@ -508,6 +541,17 @@ fn readme(stage: &str, lessons: &[Lesson], mode: Mode) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_members_features_add_to_the_workspaces() {
+        let value = r#"{ version = "1", features = ["rt", "net"] }"#;
+        let extra = r#"features = ["net", "time"]"#;
+        assert_eq!(
+            more_features("tokio", value, extra).unwrap(),
+            r#"{ version = "1", features = ["rt", "net", "time"] }"#
+        );
+        assert!(more_features("tokio", value, "optional = true").is_err());
+    }
 
     const MARKED: &str = "\
 fn handle(x: u8) -> u8 {
