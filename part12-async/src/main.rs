@@ -563,7 +563,7 @@ impl Session {
         // the read timeout), for `self.stream.readable()`, and while no
         // request is in progress also for `self.shared.shutdown.cancelled()`
         // (`tokio::select!`); past the timeout, close an idle connection
-        // without a word, or queue a `408` and write it. Then `try_read`
+        // without a word, or queue a `408` and write it. Then `try_read_buf`
         // into a buffer of `READ_SIZE` made for this read (0 bytes: the
         // client closed; `WouldBlock`: wait again), `feed` what came
         // (awaited), `write_output`, and return the close reason `feed`
@@ -606,8 +606,10 @@ impl Session {
                 }
                 Ok(Ok(())) => {}
             }
-            let mut data = vec![0; READ_SIZE];
-            let received = match self.stream.try_read(&mut data) {
+            // A buffer for this read only; `try_read_buf` fills its room
+            // without the zeroes a `vec![0; …]` would write first.
+            let mut data = Vec::with_capacity(READ_SIZE);
+            let received = match self.stream.try_read_buf(&mut data) {
                 // Zero bytes: the client closed its side. Between requests,
                 // that is how a client ends a connection.
                 Ok(0) if idle => return "the client closed it",
