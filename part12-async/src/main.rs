@@ -51,6 +51,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
@@ -273,10 +274,14 @@ fn multi_thread(
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("failed to bind {address}"))?;
+        let signals = Signals::new()?;
         // The real address: with `--port 0` this is how to learn the port.
+        // Printed once the signal handlers are ready, so that whoever reads
+        // it may count on them.
         println!("Listening on {}", listener.local_addr()?);
         tokio::spawn(serve(listener, Arc::clone(shared)));
-        shut_down(shared, timeout).await
+        shut_down(shared, signals, timeout).await;
+        anyhow::Ok(())
     })?;
     // Whatever the shutdown timeout cut off is dropped, without waiting.
     runtime.shutdown_background();
@@ -337,12 +342,14 @@ fn per_core(
             })
             .context("failed to start the threads")?;
     }
-    println!("Listening on {bound}");
     // The main thread's own runtime waits for the signal.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(shut_down(shared, timeout))
+    let signals = runtime.block_on(async { Signals::new() })?;
+    println!("Listening on {bound}");
+    runtime.block_on(shut_down(shared, signals, timeout));
+    Ok(())
 }
 // ANCHOR_END: per_core
 
@@ -413,26 +420,47 @@ async fn refuse_full(mut stream: TcpStream, address: SocketAddr) {
 }
 // ANCHOR_END: refuse_full
 
-// ANCHOR: shut_down
-/// Waits for Ctrl-C (SIGINT) or SIGTERM, the signal `kill`, systemd and
-/// Docker send to stop a program; then shuts down. The token's cancel
-/// reaches every task that waits for it: the accepting ones stop (their
-/// listeners close, and the system refuses new clients), connections
-/// waiting for a request close, and requests in progress finish, their
-/// answers saying `Connection: close`. We wait for the tasks up to
-/// `timeout`; then returning from `main` cuts off what is left.
-async fn shut_down(shared: &Shared, timeout: Duration) -> anyhow::Result<()> {
-    // STARTER part12-async, left to the learner: "Wait for `ctrl_c()` or
-    // SIGTERM (`signal(SignalKind::terminate())`), whichever comes first
-    // (`tokio::select!`); then cancel `shared.shutdown`, close
-    // `shared.tasks`, log the two lines of the start of the shutdown, and
-    // wait for the tasks under `timeout`, logging how it ended."
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("failed to set up the signal handler")?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+// ANCHOR: signals
+/// Ctrl-C (SIGINT) and SIGTERM, the signal `kill`, systemd and Docker send
+/// to stop a program, caught: from now on they no longer end the process,
+/// they start the shutdown. (A second one finds it under way.)
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Signals> {
+        let catch = |kind| signal(kind).context("failed to set up the signal handler");
+        Ok(Signals {
+            interrupt: catch(SignalKind::interrupt())?,
+            terminate: catch(SignalKind::terminate())?,
+        })
     }
+
+    /// Waits for either, whichever comes first.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+// ANCHOR_END: signals
+
+// ANCHOR: shut_down
+/// Waits for a signal, then shuts down. The token's cancel reaches every
+/// task that waits for it: the accepting ones stop (their listeners close,
+/// and the system refuses new clients), connections waiting for a request
+/// close, and requests in progress finish, their answers saying
+/// `Connection: close`. We wait for the tasks up to `timeout`; then
+/// returning from `main` cuts off what is left.
+async fn shut_down(shared: &Shared, mut signals: Signals, timeout: Duration) {
+    // STARTER part12-async, left to the learner: "Wait for a signal; then
+    // cancel `shared.shutdown`, close `shared.tasks`, log the two lines of
+    // the start of the shutdown, and wait for the tasks under `timeout`,
+    // logging how it ended."
+    signals.recv().await;
     shared.shutdown.cancel();
     // No task is added once the tracker is closed and empty: `wait` can end.
     shared.tasks.close();
@@ -449,7 +477,6 @@ async fn shut_down(shared: &Shared, timeout: Duration) -> anyhow::Result<()> {
         ),
         Ok(()) => log!("Shut down: every connection finished."),
     }
-    Ok(())
     // STARTER end
 }
 // ANCHOR_END: shut_down
@@ -536,7 +563,7 @@ impl Session {
         // the read timeout), for `self.stream.readable()`, and while no
         // request is in progress also for `self.shared.shutdown.cancelled()`
         // (`tokio::select!`); past the timeout, close an idle connection
-        // without a word, or queue a `408` and write it. Then `try_read`
+        // without a word, or queue a `408` and write it. Then `try_read_buf`
         // into a buffer of `READ_SIZE` made for this read (0 bytes: the
         // client closed; `WouldBlock`: wait again), `feed` what came
         // (awaited), `write_output`, and return the close reason `feed`
@@ -579,8 +606,10 @@ impl Session {
                 }
                 Ok(Ok(())) => {}
             }
-            let mut data = vec![0; READ_SIZE];
-            let received = match self.stream.try_read(&mut data) {
+            // A buffer for this read only; `try_read_buf` fills its room
+            // without the zeroes a `vec![0; …]` would write first.
+            let mut data = Vec::with_capacity(READ_SIZE);
+            let received = match self.stream.try_read_buf(&mut data) {
                 // Zero bytes: the client closed its side. Between requests,
                 // that is how a client ends a connection.
                 Ok(0) if idle => return "the client closed it",
