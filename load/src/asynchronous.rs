@@ -175,7 +175,7 @@ fn runtimes_table(results: &Results) -> Option<String> {
     let mut out = String::from(
         "| connections | way | multi-thread (requests/s) | per-core (requests/s) \
          | per-core ÷ multi-thread | multi-thread p99 (ms) | per-core p99 (ms) |\n\
-         | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n"
+         | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n",
     );
     let mut ratios = Vec::new();
     for (mode, all) in [
