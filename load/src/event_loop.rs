@@ -130,7 +130,7 @@ fn idle_goals(all: &[(String, u32, Vec<Idle>)], kind: &str) -> Vec<Goal> {
 }
 
 /// The largest number of idle connections `name` was measured with.
-fn largest(all: &[(String, u32, Vec<Idle>)], name: &str) -> Option<u32> {
+pub fn largest(all: &[(String, u32, Vec<Idle>)], name: &str) -> Option<u32> {
     all.iter()
         .filter(|(n, _, _)| n == name)
         .map(|(_, case, _)| *case)
@@ -176,13 +176,15 @@ pub fn goals_table(results: &Results) -> String {
     )
 }
 
-/// Requests/s under load, both ways, of the compared servers, with part
-/// 11's ratio to nginx's round by round, and its latency and errors.
-fn load_table(results: &Results, names: &[String]) -> String {
-    let names = measured(&results.load, &compared(names));
+/// Requests/s under load, both ways, of the servers of `names` that are
+/// among `compared`, with `subject`'s ratio to nginx's round by round, and
+/// its latency and errors. Part 12's page shows the same table.
+pub fn load_table(results: &Results, names: &[String], subject: &str, compared: &[&str]) -> String {
+    let names = measured(&results.load, &among(names, compared));
+
     let mut out = format!(
-        "| connections | way | {} | {EVENT_LOOP} ÷ nginx | {EVENT_LOOP} p99 (ms) \
-         | {EVENT_LOOP} socket errors | {EVENT_LOOP} not 2xx |\n\
+        "| connections | way | {} | {subject} ÷ nginx | {subject} p99 (ms) \
+         | {subject} socket errors | {subject} not 2xx |\n\
          | ---: | --- |{} ---: | ---: | ---: | ---: |\n",
         names
             .iter()
@@ -200,17 +202,16 @@ fn load_table(results: &Results, names: &[String]) -> String {
                 .iter()
                 .map(|name| number(median(all, name, case, REQUESTS.of), 0))
                 .collect();
-            let part11 = per_round(all, EVENT_LOOP, case, REQUESTS.of);
+            let part11 = per_round(all, subject, case, REQUESTS.of);
             let nginx = per_round(all, NGINX, case, REQUESTS.of);
-            let total =
-                |of: fn(&Load) -> u64| -> u64 { rounds(all, EVENT_LOOP, case).map(of).sum() };
+            let total = |of: fn(&Load) -> u64| -> u64 { rounds(all, subject, case).map(of).sum() };
             let _ = writeln!(
                 out,
                 "| {case} | {} | {} | {} | {} | {} | {} |",
                 mode.said(),
                 cells.join(" | "),
                 ratio_cell(&part11, &nginx),
-                number(median(all, EVENT_LOOP, case, |l| l.p99_ms), 3),
+                number(median(all, subject, case, |l| l.p99_ms), 3),
                 total(|l| l.socket_errors),
                 total(|l| l.not_2xx),
             );
@@ -219,11 +220,11 @@ fn load_table(results: &Results, names: &[String]) -> String {
     out
 }
 
-/// The idle connections of both kinds, of the compared servers: held
-/// open, threads, memory, memory per connection, and a fresh request's
-/// time meanwhile.
-fn idle_table(results: &Results, names: &[String]) -> String {
-    let names = compared(names);
+/// The idle connections of both kinds, of the servers of `names` that are
+/// among `compared`: held open, threads, memory, memory per connection, and
+/// a fresh request's time meanwhile. Part 12's page shows the same table.
+pub fn idle_table(results: &Results, names: &[String], compared: &[&str]) -> String {
+    let names = among(names, compared);
     let mut out = String::from(
         "| idle connections | kind | server | held open | threads | memory (MiB) \
          | per connection (KiB) | fresh request (ms) |\n\
@@ -262,11 +263,11 @@ fn idle_table(results: &Results, names: &[String]) -> String {
     out
 }
 
-/// The servers of `names` the page compares, in their order.
-fn compared(names: &[String]) -> Vec<String> {
+/// The servers of `names` that are among `compared`, in the order of `names`.
+fn among(names: &[String], compared: &[&str]) -> Vec<String> {
     names
         .iter()
-        .filter(|name| COMPARED.contains(&name.as_str()))
+        .filter(|name| compared.contains(&name.as_str()))
         .cloned()
         .collect()
 }
@@ -309,9 +310,9 @@ pub fn write(
         started = started_with(),
         timeout = KEEP_ALIVE_TIMEOUT.as_secs(),
         goals = goals_table(results),
-        load = load_table(results, names),
+        load = load_table(results, names, EVENT_LOOP, &COMPARED),
         fewer = number(crate::THREAD_PER_CONNECTION_IDLE.into(), 0),
-        idle = idle_table(results, names),
+        idle = idle_table(results, names, &COMPARED),
     );
     std::fs::write(folder.join("event-loop.md"), text)?;
     Ok(())

@@ -57,6 +57,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use stage_check::tools::Profile;
 
+mod asynchronous;
 mod event_loop;
 mod goals;
 mod measure;
@@ -95,14 +96,33 @@ const QUEUE: u32 = 1_000;
 /// ([`event_loop`]), measured against nginx's.
 const EVENT_LOOP: &str = "part11-event-loop";
 
-/// How many event loops part 11 runs: as many as nginx's worker processes,
+/// The stage on tokio, which has goals of its own ([`asynchronous`]),
+/// measured against nginx's and hyper's: with its default runtime
+/// (`--runtime multi-thread`) under its own name, and with one runtime per
+/// thread under [`PER_CORE`].
+const ASYNC: &str = "part12-async";
+
+/// Part 12 with `--runtime per-core`: one single-threaded runtime per
+/// thread, each with a listener of its own on the same port.
+const PER_CORE: &str = "part12-async (per-core)";
+
+/// The name hyper goes by in the figures: part 12's example `part12-hyper`,
+/// the same application served by hyper (on one thread: tokio's
+/// current_thread runtime).
+const HYPER: &str = "hyper";
+
+/// The example of part 12 that serves its application with hyper.
+const HYPER_EXAMPLE: &str = "part12-hyper";
+
+/// How many event loops part 11 runs, and threads part 12's runtime has:
+/// as many as nginx's worker processes,
 /// which `worker_processes auto` (`servers/nginx.conf`) makes one per core,
 /// so that the two are compared with the same number of threads serving.
 fn event_loops() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
 }
 
-/// The most connections part 11 holds at once (`--max-connections`): above
+/// The most connections part 11 and part 12 hold at once (`--max-connections`): above
 /// the most idle connections, with room for the fresh requests made
 /// meanwhile, so that none of them is refused.
 const MAX_CONNECTIONS: u32 = 11_000;
@@ -157,6 +177,9 @@ pub struct Plan {
     /// Idle connections that sent nothing; and idle keep-alive connections.
     pub idle: &'static [u32],
     pub idle_kept_alive: &'static [u32],
+    /// Whether part 12 is measured with its second runtime too
+    /// (`--runtime per-core`), under load only.
+    pub per_core: bool,
 }
 
 const FULL: Plan = Plan {
@@ -168,6 +191,7 @@ const FULL: Plan = Plan {
     keep_alive: CONCURRENCY,
     idle: IDLE,
     idle_kept_alive: IDLE,
+    per_core: true,
 };
 
 /// For CI, within about three minutes on two busy cores: every case of one
@@ -175,7 +199,7 @@ const FULL: Plan = Plan {
 /// event loop's goals (requests/s at 50 connections, socket errors at 200);
 /// and the smallest count of idle connections and 3,000, the largest that
 /// every server is measured with (the goals on idle connections are judged
-/// at the largest count measured).
+/// at the largest count measured); part 12 with its default runtime only.
 const QUICK: Plan = Plan {
     rounds: 1,
     seconds: 1,
@@ -185,6 +209,7 @@ const QUICK: Plan = Plan {
     keep_alive: &[50, 200],
     idle: &[100, 3_000],
     idle_kept_alive: &[100, 3_000],
+    per_core: false,
 };
 
 /// How wrk uses its connections under load.
@@ -208,7 +233,7 @@ impl Mode {
     }
 }
 
-/// A server under test: one of the stages, or nginx.
+/// A server under test: one of the stages, nginx, or hyper.
 pub struct Contender {
     pub name: String,
     pub server: stage_check::Server,
@@ -331,24 +356,57 @@ fn run(args: Args) -> anyhow::Result<()> {
             args.extend(["--workers".into(), WORKERS.to_string()]);
             args.extend(["--queue".into(), QUEUE.to_string()]);
         }
-        if stage.name == EVENT_LOOP {
+        if stage.name == EVENT_LOOP || stage.name == ASYNC {
             args.extend(["--workers".into(), event_loops().to_string()]);
             args.extend(["--max-connections".into(), MAX_CONNECTIONS.to_string()]);
         }
-        let launch = Launch::Stage(programs.join(stage.name), args);
+        // Up to part 9, a thread per connection; part 10's pool, part 11's
+        // loops and part 12's runtime serve many connections with few threads.
+        let most_idle = match stage.pooled() {
+            true => u32::MAX,
+            false => THREAD_PER_CONNECTION_IDLE,
+        };
+        let program = programs.join(stage.name);
+        if stage.name == ASYNC && plan.per_core {
+            // The second runtime under load only: what an idle connection
+            // costs is the task's, whichever runtime runs it.
+            let mut args = args.clone();
+            args.extend(["--runtime".into(), "per-core".into()]);
+            let launch = Launch::Stage(program.clone(), args);
+            contenders.push(Contender {
+                name: PER_CORE.into(),
+                server: launch.start()?,
+                keeps_alive,
+                most_idle: 0,
+                launch,
+            });
+        }
+        if stage.name == ASYNC {
+            args.extend(["--runtime".into(), "multi-thread".into()]);
+        }
+        let launch = Launch::Stage(program, args);
         contenders.push(Contender {
             name: stage.name.to_string(),
             server: launch.start()?,
             keeps_alive,
-            // Up to part 9, a thread per connection; part 10's pool and
-            // part 11's loops serve many connections with few threads.
-            most_idle: match stage.pooled() {
-                true => u32::MAX,
-                false => THREAD_PER_CONNECTION_IDLE,
-            },
+            most_idle,
             launch,
         });
     }
+    // hyper, serving part 12's application: its example takes a port and
+    // nothing else (no --quiet: it logs nothing per connection; no
+    // timeouts: it keeps a quiet connection for as long as the client does).
+    let launch = Launch::Stage(
+        programs.join("examples").join(HYPER_EXAMPLE),
+        ["--port", "0"].map(String::from).into(),
+    );
+    contenders.push(Contender {
+        name: HYPER.into(),
+        server: launch.start()?,
+        keeps_alive: true,
+        most_idle: u32::MAX,
+        launch,
+    });
 
     let script = workspace.join("load/wrk.lua");
     let mut results = Results::default();
@@ -413,6 +471,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     println!("{table}");
     println!("{}", pool::goals_table(&results));
     println!("{}", event_loop::goals_table(&results));
+    println!("{}", asynchronous::goals_table(&results));
     let answered_well = "Every request under load was answered with a 2xx, without a socket error.";
     if args.quick {
         if !problems.is_empty() {
@@ -438,16 +497,26 @@ fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The servers' names in the order of the figures: nginx, then the stages.
+/// The servers' names in the order of the figures: nginx, then the stages
+/// (part 12's second runtime right after its first), then hyper.
 fn names(contenders: &[Contender]) -> Vec<String> {
-    let mut names: Vec<String> = contenders.iter().map(|c| c.name.clone()).collect();
+    in_order(contenders.iter().map(|c| c.name.clone()).collect())
+}
+
+/// `names` in the order of the figures, as [`names`] says.
+fn in_order(mut names: Vec<String>) -> Vec<String> {
     let order = stages();
-    names.sort_by_key(|name| {
-        (
-            name != NGINX,
-            order.iter().position(|stage| stage.name == name),
-        )
-    });
+    let place = |name: &str| -> usize {
+        let stage = |name: &str| order.iter().position(|stage| stage.name == name);
+        match name {
+            NGINX => 0,
+            PER_CORE => 2 * stage(ASYNC).unwrap_or(order.len()) + 2,
+            HYPER => usize::MAX,
+            // `usize::MAX - 1`: a name of no stage, which there is none of.
+            name => stage(name).map_or(usize::MAX - 1, |i| 2 * i + 1),
+        }
+    };
+    names.sort_by_key(|name| place(name));
     names
 }
 
@@ -523,6 +592,22 @@ mod tests {
         assert!(IDLE.contains(&THREAD_PER_CONNECTION_IDLE));
         // Room for the most idle connections, and a fresh request besides.
         assert!(MAX_CONNECTIONS > IDLE[IDLE.len() - 1]);
+    }
+
+    #[test]
+    fn part_12_is_measured_with_both_runtimes_next_to_hyper() {
+        // Part 12 takes the same bounds as part 11, so both are started
+        // alike; its second runtime, under load only, in the full run alone.
+        let stage = stages().into_iter().find(|stage| stage.name == ASYNC);
+        assert!(stage.is_some_and(|stage| stage.persistent && stage.pooled()));
+        const { assert!(FULL.per_core && !QUICK.per_core) };
+        // Its second runtime right after it, hyper last, whatever the
+        // order of the round.
+        let names = [HYPER, PER_CORE, ASYNC, EVENT_LOOP, NGINX, BASELINE].map(String::from);
+        assert_eq!(
+            in_order(names.into()),
+            [NGINX, BASELINE, EVENT_LOOP, ASYNC, PER_CORE, HYPER]
+        );
     }
 
     #[test]

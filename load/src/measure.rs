@@ -243,7 +243,7 @@ const WARM_UP: usize = 4;
 pub fn idle(contender: &Contender, count: u32, quiet: Quiet, plan: &Plan) -> anyhow::Result<Idle> {
     let server = &contender.launch.start()?;
     let name = contender.name.as_str();
-    let before = server.open_files();
+    let before = settled_open_files(name, server)?;
     for _ in 0..WARM_UP {
         if let Fresh::Missed(missed) = fresh_request(name, server)? {
             bail!(
@@ -479,6 +479,29 @@ fn fresh_request(name: &str, server: &stage_check::Server) -> anyhow::Result<Fre
         );
     }
     Ok(Fresh::Answered(elapsed.as_secs_f64() * 1e3))
+}
+
+/// How many polls in a row, [`STEADY_EVERY`] apart, find the same count
+/// of open files before a server just started is taken as settled.
+const STEADY_POLLS: u32 = 5;
+const STEADY_EVERY: Duration = Duration::from_millis(20);
+
+/// The server's open files once their count has held still for
+/// [`STEADY_POLLS`] polls: a server that takes connections may still be
+/// opening files (nginx's master listens, then starts its workers, each with
+/// files of its own), and what it holds at rest is counted from there.
+fn settled_open_files(name: &str, server: &stage_check::Server) -> anyhow::Result<usize> {
+    let mut last = server.open_files();
+    let mut same = 0;
+    poll_until(DEADLINE, STEADY_EVERY, || {
+        let now = server.open_files();
+        match now == last {
+            true => same += 1,
+            false => (last, same) = (now, 0),
+        }
+        (same >= STEADY_POLLS).then_some(now)
+    })
+    .with_context(|| format!("{name}'s open files did not settle within {DEADLINE:?}"))
 }
 
 /// Polls `done` every few milliseconds until it holds, for at most [`DEADLINE`].

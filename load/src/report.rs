@@ -509,6 +509,7 @@ pub fn write(
         &format!("{written}\n\n{measured_on}"),
     )?;
     crate::event_loop::write(folder, results, names, written, &measured_on)?;
+    crate::asynchronous::write(folder, results, names, written, &measured_on)?;
     std::fs::write(
         folder.join("figures.md"),
         format!("{written}\n\n{measured_on}\n\n{table}"),
@@ -650,7 +651,8 @@ pub fn series<T>(all: &Measured<u32, T>, names: &[String], of: fn(&T) -> f64) ->
 
 /// The lines' colours, nginx's first: Okabe and Ito's palette, which
 /// readers with any kind of colour blindness tell apart, and a grey for an
-/// eighth server (its yellow is hard to see on white).
+/// eighth server (its yellow is hard to see on white); then four of Paul
+/// Tol's muted colours, for the twelve lines of every stage, nginx and hyper.
 const COLORS: &[(u8, u8, u8)] = &[
     (0, 0, 0),
     (0, 114, 178),
@@ -660,6 +662,10 @@ const COLORS: &[(u8, u8, u8)] = &[
     (213, 94, 0),
     (86, 180, 233),
     (128, 128, 128),
+    (136, 34, 85),
+    (153, 153, 51),
+    (51, 34, 136),
+    (68, 170, 153),
 ];
 
 /// One line per server, with its points marked, the y axis from zero.
@@ -1031,6 +1037,7 @@ mod tests {
             ("thread-pool.md", "| not measured in this run |"),
             ("thread-pool-idle.svg", NGINX),
             ("event-loop.md", "{{#include event-loop-profile.md}}"),
+            ("async.md", "# Part 12 under load"),
         ] {
             let text = std::fs::read_to_string(folder.join(file)).unwrap();
             assert!(text.contains(shows), "{file}: {text}");
