@@ -33,6 +33,16 @@ fn send(server: &Server, signal: &str) {
     assert!(status.success(), "kill -{signal} failed");
 }
 
+/// The server's log, once it holds the last line of the shutdown: the
+/// process may have ended before our reader of its output has read it all.
+fn log_of_the_end(server: &Server) -> Vec<String> {
+    let ended = server.log().wait_for(EXIT_MARGIN, |lines| {
+        let last = lines.iter().any(|l| l.starts_with("Shut down: "));
+        last.then(|| lines.to_vec())
+    });
+    ended.unwrap_or_else(|| panic!("no `Shut down:` line: {:?}", server.log().lines()))
+}
+
 /// How the server ended, within `within`; panics if it goes on.
 fn exit_within(server: &mut Server, within: Duration) -> ExitStatus {
     poll_until(within, Duration::from_millis(20), || server.exit_status())
@@ -61,7 +71,7 @@ fn a_stalled_request_is_cut_off_at_the_shutdown_timeout_and_the_exit_is_0() {
     assert!(status.success(), "{status}");
     // The server's clock starts after ours: it cannot have been quicker.
     assert!(signalled.elapsed() >= Duration::from_secs(1));
-    let lines = server.log().lines();
+    let lines = log_of_the_end(&server);
     let cut_off = "Shut down: cut off 1 connection after the 1 s shutdown timeout.";
     assert!(lines.iter().any(|l| l == cut_off), "{lines:?}");
 }
@@ -72,7 +82,7 @@ fn ctrl_c_shuts_an_idle_server_down_at_once() {
     send(&server, "INT");
     let status = exit_within(&mut server, EXIT_MARGIN);
     assert!(status.success(), "{status}");
-    let lines = server.log().lines();
+    let lines = log_of_the_end(&server);
     let expected = [
         "Shutting down: no longer accepting connections.",
         "Waiting up to 5 s for 0 connections to finish.",
