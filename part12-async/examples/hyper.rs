@@ -10,9 +10,9 @@
 //! curl -i localhost:5000/create -d 'name=Ada'
 //! ```
 //!
-//! hyper is asynchronous: one thread serves many connections, switching
-//! between them whenever one waits (`.await`). That is a lesson of its own,
-//! and not this series'; here it stays out of the way.
+//! hyper is asynchronous, as this stage is: one thread serves many
+//! connections, switching between them whenever one waits (`.await`), and
+//! our application's future is awaited like any other.
 
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
         let (stream, client) = listener.accept().await?;
         let server = stream.local_addr()?;
         let app = Arc::clone(&app);
-        // One task per connection, as the stages have one thread each.
+        // One task per connection, as in this stage's own server.
         tokio::spawn(async move {
             let connection = Connection { server, client };
             let service = service_fn(move |request| answer(Arc::clone(&app), request, connection));
