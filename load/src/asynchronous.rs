@@ -252,8 +252,8 @@ pub fn write(
          for more connections than the most idle ones; `{PER_CORE}` is the same \
          with `--runtime per-core`, measured under load only. `{HYPER}` is \
          part 12's application served by hyper (`cargo run --release -p \
-         part12-async --example part12-hyper`), on tokio's current_thread \
-         runtime: one thread. Part 12, part 11 and nginx kept a quiet \
+         part12-async --example part12-hyper`), on part 12's default runtime: \
+         tokio's multi-thread one, with a thread per core. Part 12, part 11 and nginx kept a quiet \
          connection for the same {timeout} s; hyper's example takes no \
          keep-alive timeout, and keeps a quiet connection for as long as the \
          client does.\n\n\

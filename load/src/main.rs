@@ -107,8 +107,8 @@ const ASYNC: &str = "part12-async";
 const PER_CORE: &str = "part12-async (per-core)";
 
 /// The name hyper goes by in the figures: part 12's example `part12-hyper`,
-/// the same application served by hyper (on one thread: tokio's
-/// current_thread runtime).
+/// the same application served by hyper, on part 12's default runtime
+/// (tokio's multi-thread one, a thread per core).
 const HYPER: &str = "hyper";
 
 /// The example of part 12 that serves its application with hyper.

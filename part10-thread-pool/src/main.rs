@@ -387,6 +387,9 @@ fn connections(count: usize) -> String {
 struct Session {
     stream: TcpStream,
     address: SocketAddr,
+    /// Both addresses of the connection, asked of the socket once: each of
+    /// its requests gets a copy.
+    connection: Option<Connection>,
     limits: Limits,
     app: Arc<dyn Application>,
     pool: Arc<Pool<Client>>,
@@ -406,9 +409,16 @@ impl Session {
         app: Arc<dyn Application>,
         pool: Arc<Pool<Client>>,
     ) -> Self {
+        // `None` in the rare case that the system cannot tell the server's
+        // address (the client is gone already).
+        let connection = stream.local_addr().ok().map(|server| Connection {
+            server,
+            client: address,
+        });
         Session {
             stream,
             address,
+            connection,
             limits,
             app,
             pool,
@@ -643,11 +653,8 @@ impl Session {
             }
         };
         // What the server knows of the connection, from the socket itself.
-        if let Ok(server) = self.stream.local_addr() {
-            let client = self.address;
-            request
-                .extensions_mut()
-                .insert(Connection { server, client });
+        if let Some(connection) = self.connection {
+            request.extensions_mut().insert(connection);
         }
         let head_only = request.method() == Method::HEAD;
         // The border between the server and the application, which the

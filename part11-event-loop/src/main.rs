@@ -395,6 +395,9 @@ enum Next {
 struct Session {
     stream: TcpStream,
     address: SocketAddr,
+    /// Both addresses of the connection, asked of the socket once: each of
+    /// its requests gets a copy.
+    connection: Option<Connection>,
     limits: Limits,
     app: Arc<dyn Application>,
     shared: Arc<Shared>,
@@ -425,11 +428,18 @@ impl Session {
         if let Err(error) = stream.set_nodelay(true) {
             log!("Could not set up the connection to {address}: {error}.");
         }
+        // `None` in the rare case that the system cannot tell the server's
+        // address (the client is gone already).
+        let connection = stream.local_addr().ok().map(|server| Connection {
+            server,
+            client: address,
+        });
         // Each session gets handles on the application and the shared
         // state: copies of the `Arc`s, not of what they point to.
         Session {
             stream,
             address,
+            connection,
             limits,
             app: Arc::clone(app),
             shared: Arc::clone(shared),
@@ -784,11 +794,8 @@ impl Session {
             }
         };
         // What the server knows of the connection, from the socket itself.
-        if let Ok(server) = self.stream.local_addr() {
-            let client = self.address;
-            request
-                .extensions_mut()
-                .insert(Connection { server, client });
+        if let Some(connection) = self.connection {
+            request.extensions_mut().insert(connection);
         }
         let head_only = request.method() == Method::HEAD;
         // The border between the server and the application, which the

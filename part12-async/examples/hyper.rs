@@ -12,7 +12,9 @@
 //!
 //! hyper is asynchronous, as this stage is: one thread serves many
 //! connections, switching between them whenever one waits (`.await`), and
-//! our application's future is awaited like any other.
+//! our application's future is awaited like any other. It runs on the
+//! stage's default runtime, tokio's multi-thread one with a thread per
+//! core, so that the load benchmark compares two servers, not two runtimes.
 
 use std::sync::Arc;
 
@@ -41,7 +43,7 @@ struct Args {
     port: u16,
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;

@@ -9,8 +9,8 @@
 //! the loop that polls it.
 //! `diff -ru part11-event-loop part12-async` shows the lesson.
 //!
-//! **What this stage adds:** a task per connection (`Session::run`);
-//! `tokio::time::timeout` for every wait; a shutdown with a cancellation
+//! **What this stage adds:** a task per connection (`Session::run`); a
+//! timer bounding every wait; a shutdown with a cancellation
 //! token and a task tracker (`shut_down`); and an asynchronous application
 //! interface, the ASGI step: `Application::call` returns a future, and the
 //! framework takes `async fn` handlers next to plain ones (`GET /sleep`
@@ -31,6 +31,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::AssertUnwindSafe;
+use std::pin::{Pin, pin};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,7 +54,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::time::{Instant, timeout};
+use tokio::time::{Instant, Sleep, sleep, timeout};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 // The parser is this package's library (`src/lib.rs`), used the way any
@@ -508,7 +509,18 @@ fn connections(count: usize) -> String {
 struct Session {
     stream: TcpStream,
     address: SocketAddr,
+    /// Both addresses of the connection, asked of the socket once: each of
+    /// its requests gets a copy.
+    connection: Option<Connection>,
     shared: Arc<Shared>,
+    /// The shutdown's token as this connection sees it: a child of the
+    /// server's, cancelled with it. Its own, so that the waits of one
+    /// connection lock nothing the others share.
+    shutdown: CancellationToken,
+    /// The connection's one timer, moved to the deadline of each wait for
+    /// the client. (A `Sleep` must not move once polled: `Box::pin` puts it
+    /// at a fixed place on the heap.)
+    timer: Pin<Box<Sleep>>,
     /// Answers not yet written: those to the requests of one read.
     output: Vec<u8>,
     /// How many requests this connection has carried so far.
@@ -521,9 +533,18 @@ struct Session {
 
 impl Session {
     fn new(stream: TcpStream, address: SocketAddr, shared: Arc<Shared>) -> Self {
+        // `None` in the rare case that the system cannot tell the server's
+        // address (the client is gone already).
+        let connection = stream.local_addr().ok().map(|server| Connection {
+            server,
+            client: address,
+        });
         Session {
             stream,
             address,
+            connection,
+            shutdown: shared.shutdown.child_token(),
+            timer: Box::pin(sleep(shared.limits.read_timeout)),
             shared,
             output: Vec::new(),
             requests: 0,
@@ -558,17 +579,22 @@ impl Session {
     /// Reads, and answers, one request after another; returns why the
     /// connection should close.
     async fn serve_requests(&mut self) -> CloseReason {
-        // STARTER part12-async, left to the learner: "In a loop: wait, under
-        // `timeout` (the keep-alive timeout when idle after a request, else
-        // the read timeout), for `self.stream.readable()`, and while no
-        // request is in progress also for `self.shared.shutdown.cancelled()`
-        // (`tokio::select!`); past the timeout, close an idle connection
-        // without a word, or queue a `408` and write it. Then `try_read_buf`
-        // into a buffer of `READ_SIZE` made for this read (0 bytes: the
-        // client closed; `WouldBlock`: wait again), `feed` what came
+        // STARTER part12-async, left to the learner: "In a loop: move
+        // `self.timer` to this wait's deadline (the keep-alive timeout when
+        // idle after a request, else the read timeout), then wait for
+        // whichever comes first (`tokio::select!`): bytes (`readable`, then
+        // `read_buf` into a buffer of `READ_SIZE` made for this read), the
+        // timer, or, while no request is in progress, the shutdown. Past the
+        // timer, close an idle connection without a word, or queue a `408`
+        // and write it; 0 bytes: the client closed. Then `feed` what came
         // (awaited), `write_output`, and return the close reason `feed`
         // gave, if any."
         let limits = self.shared.limits;
+        // The wait for the shutdown, made once and polled at every wait
+        // (`pin!` fixes it in place, since `select!` polls it by reference):
+        // it keeps its place among the token's waiters, rather than join
+        // them and leave them again at each wait.
+        let mut shutdown = pin!(self.shutdown.clone().cancelled_owned());
         loop {
             // Before a request's first byte, the connection waits: for its
             // first request, or idle between two; then the shutdown ends
@@ -580,19 +606,35 @@ impl Session {
             } else {
                 limits.read_timeout
             };
+            // The connection's one timer, moved to this wait's deadline, as
+            // part 11 moved each connection's deadline. Moving a timer later
+            // is cheap; a new one for each wait would enter the runtime's
+            // timer wheel, and leave it, every time.
+            self.timer.as_mut().reset(Instant::now() + wait);
             // `readable` waits for bytes without a buffer: an idle
-            // connection holds none, as in part 11.
-            let ready = tokio::select! {
-                ready = timeout(wait, self.stream.readable()) => ready,
-                () = self.shared.shutdown.cancelled(), if waiting => {
-                    return "the server is shutting down";
-                }
+            // connection holds none, as in part 11. Then `read_buf` takes
+            // them into a buffer made for this read. A read that leaves room
+            // in it tells tokio the socket is empty, so that the next wait
+            // needs no system call to find that out. (`stream` borrows one
+            // field of `self`, so that the others stay free.)
+            let stream = &mut self.stream;
+            let read = async {
+                stream.readable().await?;
+                let mut data = Vec::with_capacity(READ_SIZE);
+                stream.read_buf(&mut data).await?;
+                std::io::Result::Ok(data)
             };
-            match ready {
+            // Whichever comes first: the bytes, the deadline, the shutdown.
+            let read = tokio::select! {
+                read = read => Some(read),
+                () = &mut self.timer => None,
+                () = &mut shutdown, if waiting => return "the server is shutting down",
+            };
+            let data = match read {
                 // An idle connection closes without a word: no request was
                 // made, so none is answered (RFC 9112, section 9.5).
-                Err(_) if idle => return "it was idle for the keep-alive timeout",
-                Err(_) => {
+                None if idle => return "it was idle for the keep-alive timeout",
+                None => {
                     let response = make_error_response(408, "no complete request in time");
                     self.send_refusal(response);
                     return match self.write_output().await {
@@ -600,32 +642,23 @@ impl Session {
                         Err(reason) => reason,
                     };
                 }
-                Ok(Err(error)) => {
+                Some(Err(error)) => {
                     log!("Could not read: {error}.");
                     return "a read failed";
                 }
-                Ok(Ok(())) => {}
-            }
-            // A buffer for this read only; `try_read_buf` fills its room
-            // without the zeroes a `vec![0; …]` would write first.
-            let mut data = Vec::with_capacity(READ_SIZE);
-            let received = match self.stream.try_read_buf(&mut data) {
+                Some(Ok(data)) => data,
+            };
+            let received = match data.len() {
                 // Zero bytes: the client closed its side. Between requests,
                 // that is how a client ends a connection.
-                Ok(0) if idle => return "the client closed it",
+                0 if idle => return "the client closed it",
                 // Within a request, it left before the end. The original
                 // keeps looping here, receiving b'' forever at full speed.
-                Ok(0) => {
+                0 => {
                     log!("Client left before the request was complete.");
                     return "the client left in the middle of a request";
                 }
-                Ok(n) => &data[..n],
-                // The readiness was stale: wait again.
-                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(error) => {
-                    log!("Could not read: {error}.");
-                    return "a read failed";
-                }
+                _ => &data[..],
             };
             log!("Received {}", PyBytes(received));
             let closing = self.feed(received).await;
@@ -758,7 +791,7 @@ impl Session {
             Some("the client asked to close")
         } else if self.requests >= self.shared.limits.max_requests {
             Some("it served --max-requests requests")
-        } else if self.shared.shutdown.is_cancelled() {
+        } else if self.shutdown.is_cancelled() {
             Some("the server is shutting down")
         } else {
             None
@@ -781,11 +814,8 @@ impl Session {
             }
         };
         // What the server knows of the connection, from the socket itself.
-        if let Ok(server) = self.stream.local_addr() {
-            let client = self.address;
-            request
-                .extensions_mut()
-                .insert(Connection { server, client });
+        if let Some(connection) = self.connection {
+            request.extensions_mut().insert(connection);
         }
         let head_only = request.method() == Method::HEAD;
         // The border between the server and the application, which the

@@ -192,6 +192,9 @@ fn serve_forever(listener: TcpListener, limits: Limits, app: Arc<dyn Application
 struct Session {
     stream: TcpStream,
     address: SocketAddr,
+    /// Both addresses of the connection, asked of the socket once: each of
+    /// its requests gets a copy.
+    connection: Option<Connection>,
     limits: Limits,
     app: Arc<dyn Application>,
     /// How many requests this connection has carried so far.
@@ -209,9 +212,16 @@ impl Session {
         limits: Limits,
         app: Arc<dyn Application>,
     ) -> Self {
+        // `None` in the rare case that the system cannot tell the server's
+        // address (the client is gone already).
+        let connection = stream.local_addr().ok().map(|server| Connection {
+            server,
+            client: address,
+        });
         Session {
             stream,
             address,
+            connection,
             limits,
             app,
             requests: 0,
@@ -398,11 +408,8 @@ impl Session {
             }
         };
         // What the server knows of the connection, from the socket itself.
-        if let Ok(server) = self.stream.local_addr() {
-            let client = self.address;
-            request
-                .extensions_mut()
-                .insert(Connection { server, client });
+        if let Some(connection) = self.connection {
+            request.extensions_mut().insert(connection);
         }
         let head_only = request.method() == Method::HEAD;
         // The border between the server and the application, which the
