@@ -29,12 +29,14 @@
 //!
 //! Then press Ctrl-C, and read the log of the shutdown.
 
+use std::future::poll_fn;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::AssertUnwindSafe;
 use std::pin::{Pin, pin};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::ready;
 use std::thread;
 use std::time::Duration;
 
@@ -55,6 +57,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep, sleep, timeout};
+use tokio_util::io::poll_read_buf;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 // The parser is this package's library (`src/lib.rs`), used the way any
@@ -582,13 +585,13 @@ impl Session {
         // STARTER part12-async, left to the learner: "In a loop: move
         // `self.timer` to this wait's deadline (the keep-alive timeout when
         // idle after a request, else the read timeout), then wait for
-        // whichever comes first (`tokio::select!`): bytes (`readable`, then
-        // `read_buf` into a buffer of `READ_SIZE` made for this read), the
-        // timer, or, while no request is in progress, the shutdown. Past the
-        // timer, close an idle connection without a word, or queue a `408`
-        // and write it; 0 bytes: the client closed. Then `feed` what came
-        // (awaited), `write_output`, and return the close reason `feed`
-        // gave, if any."
+        // whichever comes first (`tokio::select!`): bytes (a `poll_fn` of
+        // `poll_read_ready`, then `poll_read_buf` into a buffer of
+        // `READ_SIZE` made for this read), the timer, or, while no request
+        // is in progress, the shutdown. Past the timer, close an idle
+        // connection without a word, or queue a `408` and write it; 0 bytes:
+        // the client closed. Then `feed` what came (awaited), `write_output`,
+        // and return the close reason `feed` gave, if any."
         let limits = self.shared.limits;
         // The wait for the shutdown, made once and polled at every wait
         // (`pin!` fixes it in place, since `select!` polls it by reference):
@@ -611,21 +614,29 @@ impl Session {
             // is cheap; a new one for each wait would enter the runtime's
             // timer wheel, and leave it, every time.
             self.timer.as_mut().reset(Instant::now() + wait);
-            // `readable` waits for bytes without a buffer: an idle
-            // connection holds none, as in part 11. Then `read_buf` takes
-            // them into a buffer made for this read. A read that leaves room
-            // in it tells tokio the socket is empty, so that the next wait
-            // needs no system call to find that out. (`stream` borrows one
-            // field of `self`, so that the others stay free.)
+            // The read, as a future written by hand (`poll_fn`), polled
+            // like any other. `poll_read_ready` asks whether bytes are
+            // there, with no buffer yet: an idle connection holds none, as
+            // in part 11. If not, it registers the task's `Waker`, and
+            // `ready!` returns `Pending`. If so, `poll_read_buf` reads them
+            // into a buffer made for this read; should the readiness be
+            // stale (a new socket starts out "ready"), it finds nothing,
+            // returns `Pending` too, and the buffer is dropped. A read that
+            // leaves room in the buffer tells tokio the socket is empty, so
+            // that the next wait needs no system call to find that out.
+            // (`stream` borrows one field of `self`, leaving the others free.)
             let stream = &mut self.stream;
-            let read = async {
-                stream.readable().await?;
+            let read = poll_fn(|cx| {
+                ready!(stream.poll_read_ready(cx))?;
                 let mut data = Vec::with_capacity(READ_SIZE);
-                stream.read_buf(&mut data).await?;
-                std::io::Result::Ok(data)
-            };
+                poll_read_buf(Pin::new(&mut *stream), cx, &mut data).map_ok(|_| data)
+            });
             // Whichever comes first: the bytes, the deadline, the shutdown.
+            // `biased` polls them in this order, rather than a random one:
+            // bytes that came are served, and while they keep coming the
+            // other two are not even asked.
             let read = tokio::select! {
+                biased;
                 read = read => Some(read),
                 () = &mut self.timer => None,
                 () = &mut shutdown, if waiting => return "the server is shutting down",
