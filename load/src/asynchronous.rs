@@ -284,6 +284,7 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::goals::verdicts;
     use crate::{CONCURRENCY, IDLE};
 
     /// Results as a run might give them: part 12 at `speed` times nginx's
@@ -329,20 +330,13 @@ mod tests {
         results
     }
 
-    fn verdicts(results: &Results) -> Vec<Verdict> {
-        goals(results)
-            .into_iter()
-            .map(|goal| goal.verdict)
-            .collect()
-    }
-
     #[test]
     fn the_goals_are_judged_against_nginx_and_hyper() {
         use Verdict::*;
         // Against nginx, against hyper, memory twice, p99, socket errors
         // both ways.
         let met = results(&[1.1, 1.2, 1.0], 1.0, 2.0, 0.9);
-        assert_eq!(verdicts(&met), [Met, Met, Met, Met, Met, Met, Met]);
+        assert_eq!(verdicts(goals(&met)), [Met, Met, Met, Met, Met, Met, Met]);
         let table = goals_table(&met);
         assert!(
             table.contains(
@@ -360,7 +354,7 @@ mod tests {
         );
         let missed = results(&[0.9, 0.8, 0.95], 1.0, 9.0, 1.2);
         assert_eq!(
-            verdicts(&missed)[..5],
+            verdicts(goals(&missed))[..5],
             [NotMet, NotMet, NotMet, NotMet, NotMet]
         );
     }

@@ -322,6 +322,7 @@ pub fn write(
 mod tests {
     use super::*;
     use crate::IDLE;
+    use crate::goals::verdicts;
 
     /// Results as a run might give them: part 11 at `speed` times nginx's
     /// requests/s in every round, each idle connection costing it `kib`,
@@ -364,20 +365,16 @@ mod tests {
         results
     }
 
-    fn verdicts(results: &Results) -> Vec<Verdict> {
-        goals(results)
-            .into_iter()
-            .map(|goal| goal.verdict)
-            .collect()
-    }
-
     #[test]
     fn the_goals_are_judged_against_nginx() {
         use Verdict::*;
         let met = results(&[1.0, 1.1, 1.2], 1.0, 0.12);
         // Keep-alive, one per connection, twice memory and fresh request
         // (kept alive, then silent), socket errors both ways.
-        assert_eq!(verdicts(&met), [Met, Met, Met, Met, Met, Met, Met, Met]);
+        assert_eq!(
+            verdicts(goals(&met)),
+            [Met, Met, Met, Met, Met, Met, Met, Met]
+        );
         let table = goals_table(&met);
         assert!(
             table.contains(
@@ -397,11 +394,11 @@ mod tests {
         // the noise for keep-alive; above 0.9× with one per connection.
         let noisy = results(&[0.95, 0.92, 1.01], 5.0, 0.2);
         assert_eq!(
-            verdicts(&noisy)[..6],
+            verdicts(goals(&noisy))[..6],
             [NotMetWithinNoise, Met, NotMet, NotMet, NotMet, NotMet]
         );
         assert_eq!(
-            verdicts(&Results::default())[..2],
+            verdicts(goals(&Results::default()))[..2],
             [NotMeasured, NotMeasured]
         );
     }

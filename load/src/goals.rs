@@ -17,6 +17,13 @@ pub struct Goal {
     pub verdict: Verdict,
 }
 
+/// The verdicts of `goals`, in their order: what the tests of the stages'
+/// goals compare.
+#[cfg(test)]
+pub fn verdicts(goals: Vec<Goal>) -> Vec<Verdict> {
+    goals.into_iter().map(|goal| goal.verdict).collect()
+}
+
 /// Whether a goal was met, as the table says it.
 #[derive(Debug, PartialEq)]
 pub enum Verdict {

@@ -457,6 +457,7 @@ pub fn write(folder: &Path, results: &Results, names: &[String], head: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::goals::verdicts;
     use crate::measure::Load;
 
     /// Results as a run might give them: part 9 a thread per connection,
@@ -514,18 +515,11 @@ mod tests {
         results
     }
 
-    fn verdicts(results: &Results) -> Vec<Verdict> {
-        goals(results)
-            .into_iter()
-            .map(|goal| goal.verdict)
-            .collect()
-    }
-
     #[test]
     fn the_goals_are_judged_by_their_figures() {
         let met = results(&[1100.0, 1000.0, 900.0], 0);
         assert_eq!(
-            verdicts(&met),
+            verdicts(goals(&met)),
             [Verdict::Met, Verdict::Met, Verdict::Met, Verdict::Met]
         );
         let table = goals_table(&met);
@@ -543,7 +537,7 @@ mod tests {
         // Slower in the median round, faster in another: within the noise.
         let noisy = results(&[1100.0, 900.0, 800.0], 1);
         assert_eq!(
-            verdicts(&noisy),
+            verdicts(goals(&noisy)),
             [
                 Verdict::Met,
                 Verdict::NotMet,
@@ -552,8 +546,11 @@ mod tests {
             ]
         );
         let slower = results(&[900.0, 900.0, 900.0], 0);
-        assert_eq!(verdicts(&slower)[3], Verdict::NotMet);
-        assert_eq!(verdicts(&Results::default())[0], Verdict::NotMeasured);
+        assert_eq!(verdicts(goals(&slower))[3], Verdict::NotMet);
+        assert_eq!(
+            verdicts(goals(&Results::default()))[0],
+            Verdict::NotMeasured
+        );
     }
 
     #[test]
@@ -565,7 +562,7 @@ mod tests {
             }
         }
         // Within the workers and a few, but more than with 100 idle clients.
-        assert_eq!(verdicts(&results)[0], Verdict::NotMet);
+        assert_eq!(verdicts(goals(&results))[0], Verdict::NotMet);
     }
 
     #[test]

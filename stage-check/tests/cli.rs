@@ -502,6 +502,36 @@ fn example(name: &str) -> String {
     command_line(&format!("examples/{name}"))
 }
 
+/// stage-check with `args`, then `--only` for each of `checks`.
+fn run_only(args: &[&str], checks: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    for check in checks {
+        all.extend(["--only", check]);
+    }
+    run(&all)
+}
+
+/// Against the server of `stage` already running (`--addr`), which
+/// stage-check cannot start again, each of `part`'s `checks` that start a
+/// server of their own is skipped, saying why: no failure.
+fn skips_the_checks_that_start_their_own(stage: &str, part: &str, checks: &[&str]) {
+    let mut command = std::process::Command::new(built(stage));
+    command.args(["--port", "0", "--quiet"]);
+    let server = stage_check::Server::start(command).expect("the stage starts");
+    let addr = server.addr().to_string();
+    let run = run_only(&[part, "--addr", &addr], checks);
+    assert_eq!(run.code, Some(0), "a skip is no failure");
+    for check in checks {
+        let skipped = format!(
+            "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
+             to send it a signal): use --exec"
+        );
+        assert!(run.stdout.contains(&skipped), "{check}");
+    }
+    let summary = format!("0 passed, 0 failed, {} skipped", checks.len());
+    assert_eq!(run.lines().last(), Some(&summary.as_str()));
+}
+
 /// How many checks `stage` runs, of both kinds.
 fn count(stage: &str) -> usize {
     let stage = stage_check::Stage::from_name(stage).expect("a stage");
@@ -1739,7 +1769,7 @@ fn an_async_stage_lists_its_check() {
 /// Part 10's checks, each against a server of its own that stage-check
 /// starts with options of its choosing.
 mod pool {
-    use super::{built, command_line, run};
+    use super::command_line;
 
     /// The checks that start a server of their own.
     pub const CHECKS: [&str; 4] = [
@@ -1750,36 +1780,13 @@ mod pool {
     ];
 
     /// `args`, then `--only` for each of [`CHECKS`].
-    fn only_these(args: &[&str]) -> Vec<String> {
-        let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        for check in CHECKS {
-            all.extend(["--only".to_string(), check.to_string()]);
-        }
-        all
-    }
-
     fn run_only(args: &[&str]) -> super::Run {
-        let args = only_these(args);
-        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        super::run_only(args, &CHECKS)
     }
 
-    /// Against a server already running, which stage-check cannot start
-    /// again, each is skipped, saying why: no failure.
+    /// Against a server already running, each is skipped, saying why.
     pub fn a_server_already_running_skips_the_checks_that_start_their_own() {
-        let mut command = std::process::Command::new(built("part10-thread-pool"));
-        command.args(["--port", "0", "--quiet"]);
-        let server = stage_check::Server::start(command).expect("the stage starts");
-        let addr = server.addr().to_string();
-        let run = run_only(&["part10", "--addr", &addr]);
-        assert_eq!(run.code, Some(0), "a skip is no failure");
-        for check in CHECKS {
-            let skipped = format!(
-                "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
-                 to send it a signal): use --exec"
-            );
-            assert!(run.stdout.contains(&skipped), "{check}");
-        }
-        assert_eq!(run.lines().last(), Some(&"0 passed, 0 failed, 4 skipped"));
+        super::skips_the_checks_that_start_their_own("part10-thread-pool", "part10", &CHECKS);
     }
 
     /// Our pool passes them, each against a server of its own started by
@@ -1874,7 +1881,7 @@ exec "$program" "$@"
 /// Part 11's checks, and part 10's run on event loops, each against a
 /// server of its own, as part 10's are.
 mod event_loops {
-    use super::{built, command_line, run};
+    use super::command_line;
 
     /// The checks part 11 brings.
     pub const CHECKS: [&str; 3] = [
@@ -1885,40 +1892,17 @@ mod event_loops {
 
     /// `args`, then `--only` for each of [`CHECKS`], and for part 10's
     /// with `with_part_10s`.
-    fn only_these(args: &[&str], with_part_10s: bool) -> Vec<String> {
-        let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        let part10 = if with_part_10s {
-            &super::pool::CHECKS[..]
-        } else {
-            &[]
-        };
-        for check in CHECKS.iter().chain(part10) {
-            all.extend(["--only".to_string(), check.to_string()]);
-        }
-        all
-    }
-
     fn run_only(args: &[&str], with_part_10s: bool) -> super::Run {
-        let args = only_these(args, with_part_10s);
-        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        let mut checks = CHECKS.to_vec();
+        if with_part_10s {
+            checks.extend(super::pool::CHECKS);
+        }
+        super::run_only(args, &checks)
     }
 
     /// Against a server already running, each is skipped, saying why.
     pub fn a_server_already_running_skips_the_checks_that_start_their_own() {
-        let mut command = std::process::Command::new(built("part11-event-loop"));
-        command.args(["--port", "0", "--quiet"]);
-        let server = stage_check::Server::start(command).expect("the stage starts");
-        let addr = server.addr().to_string();
-        let run = run_only(&["part11", "--addr", &addr], false);
-        assert_eq!(run.code, Some(0), "a skip is no failure");
-        for check in CHECKS {
-            let skipped = format!(
-                "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
-                 to send it a signal): use --exec"
-            );
-            assert!(run.stdout.contains(&skipped), "{check}");
-        }
-        assert_eq!(run.lines().last(), Some(&"0 passed, 0 failed, 3 skipped"));
+        super::skips_the_checks_that_start_their_own("part11-event-loop", "part11", &CHECKS);
     }
 
     /// Our event loops pass them, and part 10's, each against a server of
@@ -2177,36 +2161,19 @@ mod processes {
 
 /// Part 12's check, against a server of its own, as part 11's are.
 mod tasks {
-    use super::{built, command_line, run};
+    use super::{command_line, run};
 
     /// The checks part 12 brings.
     pub const CHECKS: [&str; 1] = ["awaiting_handler_does_not_delay_others"];
 
     /// `args`, then `--only` for each of [`CHECKS`].
     fn run_only(args: &[&str]) -> super::Run {
-        let mut all: Vec<&str> = args.to_vec();
-        for check in CHECKS {
-            all.extend(["--only", check]);
-        }
-        run(&all)
+        super::run_only(args, &CHECKS)
     }
 
     /// Against a server already running, it is skipped, saying why.
     pub fn a_server_already_running_skips_the_check_that_starts_its_own() {
-        let mut command = std::process::Command::new(built("part12-async"));
-        command.args(["--port", "0", "--quiet"]);
-        let server = stage_check::Server::start(command).expect("the stage starts");
-        let addr = server.addr().to_string();
-        let run = run_only(&["part12", "--addr", &addr]);
-        assert_eq!(run.code, Some(0), "a skip is no failure");
-        for check in CHECKS {
-            let skipped = format!(
-                "SKIP  stage  {check}: needs to start the server itself (to count its threads, \
-                 to send it a signal): use --exec"
-            );
-            assert!(run.stdout.contains(&skipped), "{check}");
-        }
-        assert_eq!(run.lines().last(), Some(&"0 passed, 0 failed, 1 skipped"));
+        super::skips_the_checks_that_start_their_own("part12-async", "part12", &CHECKS);
     }
 
     /// Our async stage passes every check of its part, with the tests'
