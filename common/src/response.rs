@@ -110,14 +110,17 @@ pub fn make_response_head_with_connection(
     content_length: usize,
     connection: Option<&str>,
 ) -> Vec<u8> {
-    let content_length = content_length.to_string();
+    // The length's digits, written into a small buffer on the stack: the
+    // `itoa` crate does what `to_string` does, with no allocation.
+    let mut digits = itoa::Buffer::new();
+    let content_length = digits.format(content_length);
     let mut response = create_status_line(status_code);
     format_headers(&mut response, headers);
     // Always sent, 0 included: without it a client can only find the end of
     // the body by waiting for the connection to close. Except where there
     // is no body to frame, and HTTP forbids it (RFC 9110, section 8.6).
     if has_body(status_code) {
-        format_headers(&mut response, &[("Content-Length", &content_length)]);
+        format_headers(&mut response, &[("Content-Length", content_length)]);
     }
     if let Some(connection) = connection {
         format_headers(&mut response, &[("Connection", connection)]);

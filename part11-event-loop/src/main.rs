@@ -832,23 +832,22 @@ impl Session {
 /// given, if any. `head_only` leaves the body out, for `HEAD`.
 fn to_bytes(response: Response<Vec<u8>>, head_only: bool, connection: Option<&str>) -> Vec<u8> {
     // STARTER part7-app-interface, left to the learner: "Split the response
-    // with `into_parts`; remove the framing headers the application may have
-    // set (`CONTENT_LENGTH`, `CONNECTION`, `TRANSFER_ENCODING`); collect the
-    // other headers as `(&str, &str)` pairs (a value that is not text gets a
-    // `500`); then `make_response_with_connection`, or
+    // with `into_parts`; collect its headers as `(&str, &str)` pairs, but
+    // for the framing headers the application may have set (`CONTENT_LENGTH`,
+    // `CONNECTION`, `TRANSFER_ENCODING`), which are skipped (a value that is
+    // not text gets a `500`); then `make_response_with_connection`, or
     // `make_response_head_with_connection` when `head_only`."
     // `into_parts` splits the response into its head and its body, both owned.
-    let (mut head, body) = response.into_parts();
-    for framing in [CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING] {
-        head.headers.remove(framing);
-    }
+    let (head, body) = response.into_parts();
     // `HeaderMap` iterates over (name, value) pairs, a repeated header once
-    // per value. A value may hold bytes that are not text, which HTTP allows
-    // but `make_response` does not take: then `collect` stops at the first
+    // per value. The framing headers are skipped: the server writes its own.
+    // A value may hold bytes that are not text, which HTTP allows but
+    // `make_response` does not take: then `collect` stops at the first
     // `Err`, and the application gets the blame.
     let headers: Result<Vec<(&str, &str)>, _> = head
         .headers
         .iter()
+        .filter(|&(name, _)| ![CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING].contains(name))
         .map(|(name, value)| value.to_str().map(|value| (name.as_str(), value)))
         .collect();
     let Ok(headers) = headers else {

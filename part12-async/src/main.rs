@@ -30,13 +30,15 @@
 //! Then press Ctrl-C, and read the log of the shutdown.
 
 use std::future::poll_fn;
+use std::io;
+use std::mem::MaybeUninit;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::AssertUnwindSafe;
 use std::pin::{Pin, pin};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::ready;
+use std::task::{Poll, ready};
 use std::thread;
 use std::time::Duration;
 
@@ -52,12 +54,11 @@ use common::response::{
 use futures_util::FutureExt;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Response, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep, sleep, timeout};
-use tokio_util::io::poll_read_buf;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 // The parser is this package's library (`src/lib.rs`), used the way any
@@ -75,9 +76,9 @@ use http_request::HttpRequest;
 /// Why a connection ends: the last words of its log line.
 type CloseReason = &'static str;
 
-/// How many bytes one read takes from the socket. The buffer is a
-/// connection's only while it holds bytes: a connection waiting for its
-/// next request holds none.
+/// How many bytes one read takes from the socket, at most. The buffer is on
+/// the stack of the read: a connection keeps only the bytes that came, and
+/// waiting for its next request, holds none.
 const READ_SIZE: usize = 16 * 1024;
 
 // ANCHOR: args
@@ -585,9 +586,9 @@ impl Session {
         // STARTER part12-async, left to the learner: "In a loop: move
         // `self.timer` to this wait's deadline (the keep-alive timeout when
         // idle after a request, else the read timeout), then wait for
-        // whichever comes first (`tokio::select!`): bytes (a `poll_fn` of
-        // `poll_read_ready`, then `poll_read_buf` into a buffer of
-        // `READ_SIZE` made for this read), the timer, or, while no request
+        // whichever comes first (`tokio::select!`): bytes (a `poll_fn` that
+        // calls `poll_read` with a `ReadBuf` over a buffer of `READ_SIZE` on
+        // its stack, and copies out what came), the timer, or, while no request
         // is in progress, the shutdown. Past the timer, close an idle
         // connection without a word, or queue a `408` and write it; 0 bytes:
         // the client closed. Then `feed` what came (awaited), `write_output`,
@@ -615,21 +616,23 @@ impl Session {
             // timer wheel, and leave it, every time.
             self.timer.as_mut().reset(Instant::now() + wait);
             // The read, as a future written by hand (`poll_fn`), polled
-            // like any other. `poll_read_ready` asks whether bytes are
-            // there, with no buffer yet: an idle connection holds none, as
-            // in part 11. If not, it registers the task's `Waker`, and
-            // `ready!` returns `Pending`. If so, `poll_read_buf` reads them
-            // into a buffer made for this read; should the readiness be
-            // stale (a new socket starts out "ready"), it finds nothing,
-            // returns `Pending` too, and the buffer is dropped. A read that
-            // leaves room in the buffer tells tokio the socket is empty, so
-            // that the next wait needs no system call to find that out.
-            // (`stream` borrows one field of `self`, leaving the others free.)
+            // like any other. Each poll reads into a buffer on its own stack,
+            // which lives for that poll only, and keeps a copy of just the
+            // bytes that came: the connection's future holds no buffer while
+            // it waits, as in part 11. (`uninit` spares the buffer being
+            // zeroed first: `poll_read` only hands out the bytes it read.)
+            // If no bytes are there, `poll_read` registers the task's
+            // `Waker` and returns `Pending`, and `ready!` returns it too. A
+            // read that leaves room in the buffer tells tokio the socket is
+            // empty, so that the next wait needs no system call to find
+            // that out. (`stream` borrows one field of `self`, leaving the
+            // others free.)
             let stream = &mut self.stream;
-            let read = poll_fn(|cx| {
-                ready!(stream.poll_read_ready(cx))?;
-                let mut data = Vec::with_capacity(READ_SIZE);
-                poll_read_buf(Pin::new(&mut *stream), cx, &mut data).map_ok(|_| data)
+            let read = poll_fn(|cx| -> Poll<io::Result<Vec<u8>>> {
+                let mut space = [MaybeUninit::uninit(); READ_SIZE];
+                let mut buffer = ReadBuf::uninit(&mut space);
+                ready!(Pin::new(&mut *stream).poll_read(cx, &mut buffer))?;
+                Poll::Ready(Ok(buffer.filled().to_vec()))
             });
             // Whichever comes first: the bytes, the deadline, the shutdown.
             // `biased` polls them in this order, rather than a random one:
@@ -891,23 +894,22 @@ async fn lingering_close(mut stream: TcpStream) {
 /// given, if any. `head_only` leaves the body out, for `HEAD`.
 fn to_bytes(response: Response<Vec<u8>>, head_only: bool, connection: Option<&str>) -> Vec<u8> {
     // STARTER part7-app-interface, left to the learner: "Split the response
-    // with `into_parts`; remove the framing headers the application may have
-    // set (`CONTENT_LENGTH`, `CONNECTION`, `TRANSFER_ENCODING`); collect the
-    // other headers as `(&str, &str)` pairs (a value that is not text gets a
-    // `500`); then `make_response_with_connection`, or
+    // with `into_parts`; collect its headers as `(&str, &str)` pairs, but
+    // for the framing headers the application may have set (`CONTENT_LENGTH`,
+    // `CONNECTION`, `TRANSFER_ENCODING`), which are skipped (a value that is
+    // not text gets a `500`); then `make_response_with_connection`, or
     // `make_response_head_with_connection` when `head_only`."
     // `into_parts` splits the response into its head and its body, both owned.
-    let (mut head, body) = response.into_parts();
-    for framing in [CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING] {
-        head.headers.remove(framing);
-    }
+    let (head, body) = response.into_parts();
     // `HeaderMap` iterates over (name, value) pairs, a repeated header once
-    // per value. A value may hold bytes that are not text, which HTTP allows
-    // but `make_response` does not take: then `collect` stops at the first
+    // per value. The framing headers are skipped: the server writes its own.
+    // A value may hold bytes that are not text, which HTTP allows but
+    // `make_response` does not take: then `collect` stops at the first
     // `Err`, and the application gets the blame.
     let headers: Result<Vec<(&str, &str)>, _> = head
         .headers
         .iter()
+        .filter(|&(name, _)| ![CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING].contains(name))
         .map(|(name, value)| value.to_str().map(|value| (name.as_str(), value)))
         .collect();
     let Ok(headers) = headers else {

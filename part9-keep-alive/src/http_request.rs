@@ -10,8 +10,8 @@
 use common::log;
 use common::log::PyBytes;
 use common::parser::Protocol;
-use http::Request;
-use http::request::Builder;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Request, Uri};
 
 // ANCHOR: protocol
 /// Collects a request, piece by piece, into the `http` crate's `Request`.
@@ -23,10 +23,12 @@ use http::request::Builder;
 /// belongs to the session, which reads it between calls.
 #[derive(Default)]
 pub struct HttpRequest {
-    /// The request line and headers so far. A `Builder` keeps the first
-    /// error it meets (a method or target the `http` types refuse) and
-    /// reports it at the end, in `take_request`.
-    head: Builder,
+    /// The request line and headers so far, filled in as they come: a
+    /// `Request` with no body yet (`()`). It starts as `GET /`, HTTP/1.1.
+    head: Request<()>,
+    /// The first part the `http` types refused (a method, a target or a
+    /// header they cannot hold), kept for `take_request` to report.
+    error: Option<http::Error>,
     /// The body so far: its pieces, put together.
     body: Vec<u8>,
     complete: bool,
@@ -49,29 +51,40 @@ impl HttpRequest {
     /// The request, once complete, as the application will get it; or why
     /// the `http` types refuse it (answered `400`).
     pub fn take_request(&mut self) -> Result<Request<Vec<u8>>, http::Error> {
-        // `mem::take` moves the builder and the body out, leaving empty
-        // ones behind: `body` consumes the builder, and owns the bytes.
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        // `mem::take` moves the head and the body out, leaving empty ones
+        // behind; `map` swaps the head's `()` for the body, which it owns.
         let head = std::mem::take(&mut self.head);
-        head.body(std::mem::take(&mut self.body))
+        Ok(head.map(|()| std::mem::take(&mut self.body)))
     }
 
-    /// Feeds the builder through `step`. A `Builder`'s methods take it by
-    /// value and give it back, so we move it out and put the result back.
-    fn build(&mut self, step: impl FnOnce(Builder) -> Builder) {
-        self.head = step(std::mem::take(&mut self.head));
+    /// Keeps the first refusal: after it, the request is answered `400`
+    /// whatever follows. (`into` turns each part's own error type, such as
+    /// `InvalidUri`, into the `http::Error` that holds any of them.)
+    fn refuse(&mut self, error: impl Into<http::Error>) {
+        self.error.get_or_insert(error.into());
     }
 }
 
 impl Protocol for HttpRequest {
     fn on_method(&mut self, method: &[u8]) {
-        self.build(|head| head.method(method));
+        // The `http` types check what they are given: a `Result` says.
+        match Method::from_bytes(method) {
+            Ok(method) => *self.head.method_mut() = method,
+            Err(error) => self.refuse(error),
+        }
     }
 
     fn on_url(&mut self, url: &[u8]) {
         log!("Received url: {}", PyBytes(url));
-        // The version is left at the builder's default, HTTP/1.1: the one
-        // the server answers with, whichever of 1.0 and 1.1 the client spoke.
-        self.build(|head| head.uri(url));
+        // The version is left at the default, HTTP/1.1: the one the server
+        // answers with, whichever of 1.0 and 1.1 the client spoke.
+        match Uri::try_from(url) {
+            Ok(uri) => *self.head.uri_mut() = uri,
+            Err(error) => self.refuse(error),
+        }
     }
 
     fn on_header(&mut self, name: &[u8], value: &[u8]) {
@@ -79,8 +92,19 @@ impl Protocol for HttpRequest {
         if name.eq_ignore_ascii_case(b"expect") && value.eq_ignore_ascii_case(b"100-continue") {
             self.expects_continue = true;
         }
-        // A `HeaderMap` keeps repeated headers, and finds a name in any case.
-        self.build(|head| head.header(name, value));
+        // A `HeaderMap` keeps repeated headers (`append`, not `insert`),
+        // and finds a name in any case.
+        match (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
+            (Ok(name), Ok(value)) => {
+                // It refuses more headers than it can index; the parser's
+                // limit is far below that.
+                if let Err(error) = self.head.headers_mut().try_append(name, value) {
+                    self.refuse(error);
+                }
+            }
+            (Err(error), _) => self.refuse(error),
+            (_, Err(error)) => self.refuse(error),
+        }
     }
 
     fn on_headers_complete(&mut self) {
