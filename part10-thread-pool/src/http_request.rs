@@ -70,7 +70,8 @@ impl HttpRequest {
 
 impl Protocol for HttpRequest {
     fn on_method(&mut self, method: &[u8]) {
-        // The `http` types check what they are given: a `Result` says.
+        // The `http` types check what they are given, and say with a
+        // `Result` whether they took it.
         match Method::from_bytes(method) {
             Ok(method) => *self.head.method_mut() = method,
             Err(error) => self.refuse(error),

@@ -697,10 +697,10 @@ impl Session {
 /// given, if any. `head_only` leaves the body out, for `HEAD`.
 fn to_bytes(response: Response<Vec<u8>>, head_only: bool, connection: Option<&str>) -> Vec<u8> {
     // STARTER part7-app-interface, left to the learner: "Split the response
-    // with `into_parts`; collect its headers as `(&str, &str)` pairs, but
-    // for the framing headers the application may have set (`CONTENT_LENGTH`,
-    // `CONNECTION`, `TRANSFER_ENCODING`), which are skipped (a value that is
-    // not text gets a `500`); then `make_response_with_connection`, or
+    // with `into_parts`; collect its headers as `(&str, &str)` pairs (a
+    // value that is not text gets a `500`), skipping the framing headers the
+    // application may have set (`CONTENT_LENGTH`, `CONNECTION`,
+    // `TRANSFER_ENCODING`); then `make_response_with_connection`, or
     // `make_response_head_with_connection` when `head_only`."
     // `into_parts` splits the response into its head and its body, both owned.
     let (head, body) = response.into_parts();

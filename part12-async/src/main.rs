@@ -588,8 +588,8 @@ impl Session {
         // idle after a request, else the read timeout), then wait for
         // whichever comes first (`tokio::select!`): bytes (a `poll_fn` that
         // calls `poll_read` with a `ReadBuf` over a buffer of `READ_SIZE` on
-        // its stack, and copies out what came), the timer, or, while no request
-        // is in progress, the shutdown. Past the timer, close an idle
+        // its stack, and copies out what came), the timer, or, while no
+        // request is in progress, the shutdown. Past the timer, close an idle
         // connection without a word, or queue a `408` and write it; 0 bytes:
         // the client closed. Then `feed` what came (awaited), `write_output`,
         // and return the close reason `feed` gave, if any."
@@ -615,18 +615,17 @@ impl Session {
             // is cheap; a new one for each wait would enter the runtime's
             // timer wheel, and leave it, every time.
             self.timer.as_mut().reset(Instant::now() + wait);
-            // The read, as a future written by hand (`poll_fn`), polled
-            // like any other. Each poll reads into a buffer on its own stack,
-            // which lives for that poll only, and keeps a copy of just the
-            // bytes that came: the connection's future holds no buffer while
-            // it waits, as in part 11. (`uninit` spares the buffer being
-            // zeroed first: `poll_read` only hands out the bytes it read.)
-            // If no bytes are there, `poll_read` registers the task's
-            // `Waker` and returns `Pending`, and `ready!` returns it too. A
-            // read that leaves room in the buffer tells tokio the socket is
-            // empty, so that the next wait needs no system call to find
-            // that out. (`stream` borrows one field of `self`, leaving the
-            // others free.)
+            // The read, as a future written by hand (`poll_fn`). Each poll
+            // reads into a buffer on its own stack, which lives for that poll
+            // only, and keeps a copy of just the bytes that came: the
+            // connection's future holds no buffer while it waits, as in part
+            // 11. (`uninit` spares zeroing the buffer first: `poll_read`
+            // hands out only the bytes it read.) With no bytes there,
+            // `poll_read` registers the task's `Waker` and returns `Pending`,
+            // which `ready!` returns too. A read that leaves room in the
+            // buffer tells tokio the socket is empty, so that the next wait
+            // needs no system call to find that out. (`stream` borrows one
+            // field of `self`, leaving the others free.)
             let stream = &mut self.stream;
             let read = poll_fn(|cx| -> Poll<io::Result<Vec<u8>>> {
                 let mut space = [MaybeUninit::uninit(); READ_SIZE];
@@ -894,10 +893,10 @@ async fn lingering_close(mut stream: TcpStream) {
 /// given, if any. `head_only` leaves the body out, for `HEAD`.
 fn to_bytes(response: Response<Vec<u8>>, head_only: bool, connection: Option<&str>) -> Vec<u8> {
     // STARTER part7-app-interface, left to the learner: "Split the response
-    // with `into_parts`; collect its headers as `(&str, &str)` pairs, but
-    // for the framing headers the application may have set (`CONTENT_LENGTH`,
-    // `CONNECTION`, `TRANSFER_ENCODING`), which are skipped (a value that is
-    // not text gets a `500`); then `make_response_with_connection`, or
+    // with `into_parts`; collect its headers as `(&str, &str)` pairs (a
+    // value that is not text gets a `500`), skipping the framing headers the
+    // application may have set (`CONTENT_LENGTH`, `CONNECTION`,
+    // `TRANSFER_ENCODING`); then `make_response_with_connection`, or
     // `make_response_head_with_connection` when `head_only`."
     // `into_parts` splits the response into its head and its body, both owned.
     let (head, body) = response.into_parts();
